@@ -1,17 +1,29 @@
 /**
- * The one typed error catalog. Every error tripline raises on purpose is a TriplineError
- * with a stable `code`, whether it is `retriable`, and an optional `cause`.
- * Messages are one sentence and must never contain a secret (routing keys, API keys, passwords).
+ * Typed error catalog. Every error tripline throws on purpose is a TriplineError
+ * with a stable `code`; `retriable` tells callers (sinks, sources, the CLI) whether
+ * trying the same operation again can succeed. Extend ERROR_CODES; never reuse a code.
  */
 export const ERROR_CODES = {
-  // configuration
+  /** Pattern files are invalid (syntax, schema, cross-field or cross-file checks). */
   CONFIG_INVALID: { retriable: false },
+  /** A pattern directory or file could not be read. */
+  CONFIG_UNREADABLE: { retriable: false },
   PATTERNS_INVALID: { retriable: false },
-  // sinks: decided by status code (429/5xx/network retry, other 4xx dead-letter)
+  // sinks: decided by status code (429/5xx/network retry, other 4xx dead-letter per item)
   SINK_RETRIABLE: { retriable: true },
   SINK_REJECTED: { retriable: false },
   SINK_NETWORK: { retriable: true },
   SINK_CLOSED: { retriable: false },
+  /**
+   * The sink refused our credentials (401/403, SASL, topic authorization). Nothing is dropped:
+   * the sink stalls and reports unhealthy until an operator fixes it, so it is retriable (slowly).
+   */
+  SINK_AUTH: { retriable: true },
+  /**
+   * A whole request was refused with a non-retriable 4xx (not 401/403/429/413). Per-item
+   * rejections are dead-lettered, but a whole-request refusal must not drop data: stall instead.
+   */
+  SINK_STALLED: { retriable: true },
   // kafka
   KAFKA_AUTH: { retriable: false },
   KAFKA_UNAVAILABLE: { retriable: true },
@@ -32,6 +44,35 @@ export class TriplineError extends Error {
     this.name = 'TriplineError';
     this.code = code;
     this.retriable = options?.retriable ?? ERROR_CODES[code].retriable;
+  }
+}
+
+/** One configuration problem: `<file>: <key.path>: <message>` (path may be empty). */
+export interface ConfigIssue {
+  readonly file: string;
+  /** Dotted key path with list indices, e.g. `[1].detect.value`; '' for whole-file problems. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  return issue.path === '' ? `${issue.file}: ${issue.message}` : `${issue.file}: ${issue.path}: ${issue.message}`;
+}
+
+/** All problems found while loading patterns, collected across files. */
+export class ConfigError extends TriplineError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
+    const lines = issues.map(formatConfigIssue);
+    super('CONFIG_INVALID', `invalid pattern configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, options);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+
+  /** One `file: key: message` line per issue, in load order. */
+  get lines(): string[] {
+    return this.issues.map(formatConfigIssue);
   }
 }
 

@@ -62,12 +62,16 @@ export interface RatioDetect extends WindowSpec {
 
 export interface AnyDetect {
   type: 'any';
+  /** Evaluation step, ms (optional; the engine defaults to 1s). The condition looks at the last step. */
+  resolution?: number;
 }
 
 export interface AbsenceDetect {
   type: 'absence';
   /** Fire when no matching event was seen for this long (event time), ms. */
   after: number;
+  /** Evaluation step, ms (optional; the engine defaults to 1s). */
+  resolution?: number;
 }
 
 export type Detect = ThresholdDetect | RatioDetect | AnyDetect | AbsenceDetect;

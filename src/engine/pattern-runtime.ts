@@ -1,0 +1,205 @@
+import { alertKey } from '../alert/alert-key.js';
+import { buildTransition } from '../alert/build-transition.js';
+import { isLifecycleIdle, newLifecycleState, restoreLifecycle, snapshotLifecycle, stepLifecycle } from '../alert/lifecycle.js';
+import type { LifecycleConfig, LifecycleState } from '../alert/lifecycle.js';
+import { SampleRing } from '../alert/samples.js';
+import { createDetector } from '../detect/create-detector.js';
+import type { DetectorOptions } from '../detect/create-detector.js';
+import { emptyEvaluation } from '../detect/detector.js';
+import type { Detector, Evaluation } from '../detect/detector.js';
+import type { LogEvent } from '../model/event.js';
+import type { MatchResult } from '../model/match.js';
+import { OVERFLOW_GROUP_KEY } from '../model/pattern.js';
+import type { Pattern } from '../model/pattern.js';
+import type { AlertTransition } from '../model/transition.js';
+import { nextBoundaryAfter } from '../window/window-state.js';
+
+/** Group key of the single group of a pattern without group_by (as produced by match). */
+export const UNGROUPED_KEY = '[]';
+
+export interface GroupRuntime {
+  readonly key: string;
+  readonly group: Readonly<Record<string, string>>;
+  readonly det: unknown;
+  alert: LifecycleState;
+  readonly samples: SampleRing;
+  /** Alert key hash, computed at the group's first transition. */
+  hash: string | null;
+}
+
+/** A transition with its sort key. */
+export interface TimedTransition {
+  T: number;
+  patternId: string;
+  groupKey: string;
+  transition: AlertTransition;
+}
+
+export type EvaluateHook = (pattern: Pattern, groupKey: string, T: number, e: Readonly<Evaluation>) => void;
+
+export interface GroupSnapshot {
+  key: string;
+  group: Record<string, string>;
+  det: unknown;
+  alert: LifecycleState;
+}
+
+export interface PatternSnapshot {
+  id: string;
+  nextT: number | null;
+  /** Incident counters of evicted groups, so a later incident continues the sequence. */
+  seqs: [string, number][];
+  groups: GroupSnapshot[];
+}
+
+/** Window + detector + lifecycle state of one pattern, over all its groups. */
+export class PatternRuntime {
+  readonly detector: Detector;
+  readonly resolution: number;
+  readonly groups = new Map<string, GroupRuntime>();
+  /** Next boundary to evaluate (NaN before the stream's first event). */
+  nextT = NaN;
+  late = 0;
+  overflow = 0;
+  evicted = 0;
+  private realGroups = 0;
+  private readonly seqs = new Map<string, number>();
+  private readonly scratch: Evaluation = emptyEvaluation();
+  private readonly cfg: LifecycleConfig;
+  private readonly overflowGroup: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly pattern: Pattern,
+    opts: DetectorOptions,
+    private readonly hook: EvaluateHook | undefined,
+  ) {
+    this.detector = createDetector(pattern, opts);
+    this.resolution = this.detector.resolution;
+    this.cfg = pattern;
+    this.overflowGroup = Object.fromEntries(pattern.group_by.map((f) => [f, OVERFLOW_GROUP_KEY]));
+  }
+
+  /** The stream's first event (time t0): boundaries start, the implicit group is created. */
+  start(t0: number): void {
+    // Every accepted event has time >= t0 - grace, so earlier boundaries have empty windows.
+    this.nextT = nextBoundaryAfter(t0 - this.pattern.grace, this.resolution);
+    if (this.pattern.group_by.length === 0 && !this.groups.has(UNGROUPED_KEY)) {
+      this.addGroup(UNGROUPED_KEY, {}, t0, true);
+    }
+  }
+
+  /** Hot path: an accepted matched event. */
+  observe(ev: LogEvent, m: MatchResult): void {
+    let g = this.groups.get(m.groupKey);
+    if (g === undefined) g = this.groupFor(m, ev.time);
+    this.detector.observe(g.det, ev, m.roles);
+    g.samples.push(ev);
+  }
+
+  private groupFor(m: MatchResult, time: number): GroupRuntime {
+    if (this.realGroups >= this.pattern.max_groups) {
+      this.overflow++;
+      return this.groups.get(OVERFLOW_GROUP_KEY) ?? this.addGroup(OVERFLOW_GROUP_KEY, this.overflowGroup, time, false);
+    }
+    return this.addGroup(m.groupKey, m.group, time, false);
+  }
+
+  private addGroup(key: string, group: Readonly<Record<string, string>>, createdAt: number, implicit: boolean): GroupRuntime {
+    const seq = this.seqs.get(key) ?? 0;
+    if (seq > 0) this.seqs.delete(key);
+    const g: GroupRuntime = {
+      key,
+      group,
+      det: this.detector.createState({ createdAt, nextT: this.nextT, implicit }),
+      alert: newLifecycleState(seq),
+      samples: new SampleRing(),
+      hash: null,
+    };
+    this.groups.set(key, g);
+    if (key !== OVERFLOW_GROUP_KEY) this.realGroups++;
+    return g;
+  }
+
+  private evict(g: GroupRuntime): void {
+    this.groups.delete(g.key);
+    if (g.key !== OVERFLOW_GROUP_KEY) this.realGroups--;
+    if (g.alert.seq > 0) this.seqs.set(g.key, g.alert.seq);
+    this.evicted++;
+  }
+
+  /** Evaluates every boundary T <= watermark not evaluated yet. */
+  evaluateUntil(watermark: number, out: TimedTransition[]): void {
+    const res = this.resolution;
+    while (this.nextT <= watermark) {
+      if (this.groups.size === 0) {
+        // Nothing live: every window is empty until a new event, which will be >= watermark.
+        this.nextT = nextBoundaryAfter(watermark, res);
+        return;
+      }
+      this.evaluateBoundary(this.nextT, out);
+      this.nextT += res;
+    }
+  }
+
+  private evaluateBoundary(T: number, out: TimedTransition[]): void {
+    const p = this.pattern;
+    const det = this.detector;
+    const e = this.scratch;
+    for (const g of this.groups.values()) {
+      det.evaluate(g.det, T, g.alert.phase, e);
+      if (this.hook !== undefined) this.hook(p, g.key, T, e);
+      const emit = stepLifecycle(g.alert, this.cfg, T, e.active, e.severity ?? p.severity);
+      if (emit !== null) {
+        g.hash ??= alertKey(p.id, g.key);
+        out.push({
+          T,
+          patternId: p.id,
+          groupKey: g.key,
+          transition: buildTransition({
+            pattern: p,
+            unit: det.unit,
+            key: g.hash,
+            group: g.group,
+            T,
+            evaluation: e,
+            emit,
+            samples: g.samples,
+          }),
+        });
+      }
+      if (isLifecycleIdle(g.alert) && det.isIdle(g.det)) this.evict(g);
+    }
+  }
+
+  snapshot(): PatternSnapshot {
+    const groups: GroupSnapshot[] = [];
+    for (const g of this.groups.values()) {
+      groups.push({ key: g.key, group: { ...g.group }, det: this.detector.snapshot(g.det), alert: snapshotLifecycle(g.alert) });
+    }
+    return {
+      id: this.pattern.id,
+      nextT: Number.isFinite(this.nextT) ? this.nextT : null,
+      seqs: [...this.seqs.entries()],
+      groups,
+    };
+  }
+
+  restore(s: PatternSnapshot): void {
+    this.groups.clear();
+    this.seqs.clear();
+    this.realGroups = 0;
+    this.nextT = s.nextT ?? NaN;
+    for (const [k, seq] of s.seqs) this.seqs.set(k, seq);
+    for (const gs of s.groups) {
+      this.groups.set(gs.key, {
+        key: gs.key,
+        group: gs.group,
+        det: this.detector.restore(gs.det),
+        alert: restoreLifecycle(gs.alert),
+        samples: new SampleRing(),
+        hash: null,
+      });
+      if (gs.key !== OVERFLOW_GROUP_KEY) this.realGroups++;
+    }
+  }
+}

@@ -156,11 +156,11 @@ export interface LoadServiceConfigOptions {
 }
 
 /** Thrown for any invalid configuration; `issues` has one sentence per problem. */
-export class ConfigError extends TriplineError {
+export class ServiceConfigError extends TriplineError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
     super('CONFIG_INVALID', issues.join('\n'));
-    this.name = 'ConfigError';
+    this.name = 'ServiceConfigError';
     this.issues = issues;
   }
 }
@@ -229,7 +229,7 @@ function readYaml(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError([`${file}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
+    throw new ServiceConfigError([`${file}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? 'error'})`]);
   }
   let data: unknown;
   try {
@@ -243,11 +243,11 @@ function readYaml(file: string): Record<string, unknown> {
       const before = text.slice(0, offset).split('\n');
       at = ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
     }
-    throw new ConfigError([`${file}: invalid YAML${at} (${code})`]);
+    throw new ServiceConfigError([`${file}: invalid YAML${at} (${code})`]);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([`${file}: expected a mapping at the top level`]);
+    throw new ServiceConfigError([`${file}: expected a mapping at the top level`]);
   }
   return data as Record<string, unknown>;
 }
@@ -337,20 +337,20 @@ function readSecretFile(path: string, key: string[], ctx: Ctx, issues: string[])
   }
 }
 
-/** Loads, merges and validates the service configuration. Throws ConfigError. */
+/** Loads, merges and validates the service configuration. Throws ServiceConfigError. */
 export function loadServiceConfig(opts: LoadServiceConfigOptions = {}): ServiceConfig {
   const env = opts.env ?? process.env;
   const ctx: Ctx = { file: opts.file, fromEnv: new Map() };
   const issues: string[] = [];
   const fileData = opts.file === undefined ? {} : readYaml(opts.file);
   checkNoLiteralSecrets(fileData, [], ctx, issues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new ServiceConfigError(issues);
 
   const { merged, fromEnv } = overlayEnv(fileData, env);
   ctx.fromEnv = fromEnv;
   if ((opts.requireKafka ?? true) && merged.kafka === undefined) merged.kafka = {};
   reconcileSecretSources(merged, ctx, issues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new ServiceConfigError(issues);
 
   const parsed = serviceConfigSchema.safeParse(merged);
   if (!parsed.success) {
@@ -363,11 +363,11 @@ export function loadServiceConfig(opts: LoadServiceConfigOptions = {}): ServiceC
         issues.push(`${where(issue.path, ctx)}: ${issue.message}`);
       }
     }
-    throw new ConfigError(issues);
+    throw new ServiceConfigError(issues);
   }
   const cfg = parsed.data;
   resolve(cfg, env, ctx, issues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new ServiceConfigError(issues);
   return cfg;
 }
 

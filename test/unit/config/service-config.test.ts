@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../../../src/config/env-config.js';
 import {
-  ConfigError,
+  ServiceConfigError,
   DEFAULT_PAGERDUTY_EVENTS_URL,
   dlqTopicFor,
   loadServiceConfig,
@@ -15,14 +15,14 @@ import { isTriplineError } from '../../../src/model/errors.js';
 const INVALID = 'test/fixtures/config/invalid';
 const BASE_ENV = { KAFKA_BROKERS: 'localhost:9092', KAFKA_TOPICS: 'logs' };
 
-function errorOf(fn: () => unknown): ConfigError {
+function errorOf(fn: () => unknown): ServiceConfigError {
   try {
     fn();
   } catch (e) {
-    if (e instanceof ConfigError) return e;
+    if (e instanceof ServiceConfigError) return e;
     throw e;
   }
-  throw new Error('expected a ConfigError');
+  throw new Error('expected a ServiceConfigError');
 }
 
 function tmpYaml(text: string): string {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from '@elastic/elasticsearch';
 import { TriplineError } from '../../model/errors.js';
-import type { EsSinkConfig } from './config.js';
+import type { EsConnectionConfig, EsSinkOptions } from './config.js';
 
 export interface EsClientHandle {
   readonly client: Client;
@@ -17,47 +17,38 @@ export interface EsClientHandle {
 /** The ESM entry point does not re-export ClientOptions. */
 export type ClientOptions = NonNullable<ConstructorParameters<typeof Client>[0]>;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function requireEnv(env: Env, name: string, what: string): string {
-  const v = env[name];
-  if (v === undefined || v === '') throw new TriplineError('CONFIG_INVALID', `elasticsearch.auth: environment variable ${name} (${what}) is not set`);
-  return v;
-}
-
-export function esClientOptions(cfg: EsSinkConfig, env: Env = process.env): { options: ClientOptions; secrets: string[] } {
+export function esClientOptions(conn: EsConnectionConfig, tuning: Pick<EsSinkOptions, 'request_timeout_ms' | 'compression'>): { options: ClientOptions; secrets: string[] } {
   const secrets: string[] = [];
   const options: ClientOptions = {
-    node: cfg.node,
+    node: conn.url,
     maxRetries: 0,
-    requestTimeout: cfg.request_timeout_ms,
-    compression: cfg.compression,
+    requestTimeout: tuning.request_timeout_ms,
+    compression: tuning.compression,
     redaction: { type: 'replace', additionalKeys: ['authorization', 'api_key', 'password'] },
   };
-  if (cfg.auth !== undefined) {
-    if ('api_key_env' in cfg.auth) {
-      const apiKey = requireEnv(env, cfg.auth.api_key_env, 'API key');
-      secrets.push(apiKey);
-      options.auth = { apiKey };
-    } else {
-      const password = requireEnv(env, cfg.auth.password_env, 'password');
-      secrets.push(password);
-      options.auth = { username: cfg.auth.username, password };
-    }
+  if (conn.api_key !== undefined) {
+    const apiKey = conn.api_key.reveal();
+    secrets.push(apiKey);
+    options.auth = { apiKey };
+  } else if (conn.password !== undefined) {
+    if (conn.username === undefined) throw new TriplineError('CONFIG_INVALID', 'elasticsearch.username: required with a password');
+    const password = conn.password.reveal();
+    secrets.push(password);
+    options.auth = { username: conn.username, password };
   }
-  if (cfg.ca_file !== undefined) {
+  if (conn.ca_file !== undefined) {
     let ca: Buffer;
     try {
-      ca = readFileSync(cfg.ca_file);
+      ca = readFileSync(conn.ca_file);
     } catch (e) {
-      throw new TriplineError('CONFIG_INVALID', `elasticsearch.ca_file: cannot read ${cfg.ca_file}`, { cause: e });
+      throw new TriplineError('CONFIG_INVALID', `elasticsearch.ca_file: cannot read ${conn.ca_file}`, { cause: e });
     }
     options.tls = { ca };
   }
   return { options, secrets };
 }
 
-export function createEsClient(cfg: EsSinkConfig, env: Env = process.env): EsClientHandle {
-  const { options, secrets } = esClientOptions(cfg, env);
+export function createEsClient(conn: EsConnectionConfig, tuning: Pick<EsSinkOptions, 'request_timeout_ms' | 'compression'>): EsClientHandle {
+  const { options, secrets } = esClientOptions(conn, tuning);
   return { client: new Client(options), secrets };
 }

@@ -1,17 +1,9 @@
 /**
- * `elasticsearch:` section. Secrets are referenced by environment variable name
- * (`api_key_env`, `password_env`); a literal key never appears in a file.
+ * Elasticsearch sink settings: the connection comes from the service config (secrets as Secret
+ * objects resolved from env / files there); the sink tuning below has defaults for everything.
  */
 import { z } from 'zod';
 import { parseSection } from '../config-issues.js';
-
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-const envName = z.string().regex(ENV_NAME, 'must be an environment variable name (A-Z, 0-9, _)');
-
-export const esAuthSchema = z.union([
-  z.strictObject({ api_key_env: envName }),
-  z.strictObject({ username: z.string().min(1), password_env: envName }),
-]);
 
 export const retrySchema = z
   .strictObject({
@@ -32,11 +24,25 @@ export const batchSchema = z.strictObject({
   max_delay_ms: z.int().min(0).default(1000),
 });
 
-export const esSinkConfigSchema = z.strictObject({
-  node: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  auth: esAuthSchema.optional(),
-  /** PEM CA certificate file for TLS. */
-  ca_file: z.string().min(1).optional(),
+/**
+ * Connection (node URL, credentials, CA) as resolved by the service config
+ * (src/config/service-config.ts `elasticsearch:` — its ElasticsearchConfig is assignable to this).
+ * Secrets arrive as Secret objects (`reveal()`), never as text from a file.
+ */
+export interface SecretLike {
+  reveal(): string;
+}
+
+export interface EsConnectionConfig {
+  readonly url: string;
+  readonly api_key?: SecretLike | undefined;
+  readonly username?: string | undefined;
+  readonly password?: SecretLike | undefined;
+  readonly ca_file?: string | undefined;
+}
+
+/** Sink tuning (no secrets): every field has a default, so `{}` is valid. */
+export const esSinkOptionsSchema = z.strictObject({
   mode: z.enum(['auto', 'data_stream', 'index']).default('auto'),
   /** Data stream namespace: writes go to `<prefix>-<namespace>`. */
   namespace: z
@@ -61,8 +67,8 @@ export const esSinkConfigSchema = z.strictObject({
   retry: retrySchema.default({ max_attempts: 8, max_time_ms: 120_000, min_delay_ms: 200, max_delay_ms: 30_000 }),
 });
 
-export type EsSinkConfig = z.output<typeof esSinkConfigSchema>;
+export type EsSinkOptions = z.output<typeof esSinkOptionsSchema>;
 
-export function parseEsSinkConfig(input: unknown, file: string, prefix = 'elasticsearch'): EsSinkConfig {
-  return parseSection(esSinkConfigSchema, input, file, prefix);
+export function parseEsSinkOptions(input: unknown, file: string, prefix = 'elasticsearch.sink'): EsSinkOptions {
+  return parseSection(esSinkOptionsSchema, input ?? {}, file, prefix);
 }

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { AlertTransition } from '../../model/transition.js';
 import { createEsClient } from './client.js';
-import type { EsSinkConfig } from './config.js';
+import type { EsConnectionConfig, EsSinkOptions } from './config.js';
 import { alertCodec, metricCodec } from './documents.js';
 import type { MetricRecord } from './documents.js';
 import { ElasticsearchSink } from './elasticsearch-sink.js';
@@ -16,8 +16,8 @@ export interface ElasticsearchSinks {
   close(): Promise<void>;
 }
 
-export function createElasticsearchSinks(cfg: EsSinkConfig, deps: { logger: Logger; env?: Readonly<Record<string, string | undefined>> }): ElasticsearchSinks {
-  const { client, secrets } = createEsClient(cfg, deps.env ?? process.env);
+export function createElasticsearchSinks(conn: EsConnectionConfig, cfg: EsSinkOptions, deps: { logger: Logger }): ElasticsearchSinks {
+  const { client, secrets } = createEsClient(conn, cfg);
   const logger = deps.logger.child({ sink: 'elasticsearch' });
   const setup = new EsSetup(client, {
     mode: cfg.mode,
@@ -51,6 +51,6 @@ export function createElasticsearchSinks(cfg: EsSinkConfig, deps: { logger: Logg
 
 export { ElasticsearchSink } from './elasticsearch-sink.js';
 export { EsSetup } from './setup.js';
-export { parseEsSinkConfig, esSinkConfigSchema } from './config.js';
-export type { EsSinkConfig } from './config.js';
+export { parseEsSinkOptions, esSinkOptionsSchema } from './config.js';
+export type { EsConnectionConfig, EsSinkOptions, SecretLike } from './config.js';
 export type { MetricRecord } from './documents.js';

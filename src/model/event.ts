@@ -27,6 +27,8 @@ export const DECODE_ERROR_REASONS = [
   'missing_event',
   'wrong_type',
   'bad_timestamp',
+  /** No time field and no record timestamp (e.g. replay of a line without a time field). */
+  'missing_timestamp',
 ] as const;
 export type DecodeErrorReason = (typeof DECODE_ERROR_REASONS)[number];
 

@@ -1,0 +1,101 @@
+/**
+ * Strict ISO 8601 / RFC 3339 timestamp parsing, hand-rolled for the hot path
+ * (Date.parse accepts far too much: "March 7", "2024", locale formats...).
+ *
+ * Accepted: `YYYY-MM-DD` optionally followed by `T`/`t`/space and `HH:MM[:SS[.fraction]]`,
+ * optionally followed by `Z`/`z`, `±HH:MM`, `±HHMM` or `±HH`. No zone means UTC.
+ * Fractions of any length are accepted (truncated to milliseconds); `,` works as `.`.
+ */
+
+/** Largest |epoch ms| a JS Date can hold. */
+export const MAX_EPOCH_MS = 8.64e15;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** Reads `n` ASCII digits at `i`; -1 if any is not a digit or the string is too short. */
+function num(s: string, i: number, n: number): number {
+  if (i + n > s.length) return -1;
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(i + k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** Epoch milliseconds, or NaN when `s` is not a valid ISO 8601 timestamp. */
+export function parseIsoTimestamp(s: string): number {
+  const len = s.length;
+  if (len < 10 || len > 64) return NaN;
+  const year = num(s, 0, 4);
+  // Date.UTC maps years 0-99 to 1900-1999; such timestamps are garbage in logs anyway.
+  if (year < 100 || s.charCodeAt(4) !== 45 /* - */) return NaN;
+  const month = num(s, 5, 2);
+  if (month < 1 || month > 12 || s.charCodeAt(7) !== 45) return NaN;
+  const day = num(s, 8, 2);
+  const dim = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  if (day < 1 || day > dim) return NaN;
+  if (len === 10) return Date.UTC(year, month - 1, day);
+
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 /* T */ && sep !== 116 /* t */ && sep !== 32 /* space */) return NaN;
+  const hour = num(s, 11, 2);
+  if (hour < 0 || hour > 23 || s.charCodeAt(13) !== 58 /* : */) return NaN;
+  const minute = num(s, 14, 2);
+  if (minute < 0 || minute > 59) return NaN;
+  let i = 16;
+  let second = 0;
+  let ms = 0;
+  if (i < len && s.charCodeAt(i) === 58) {
+    second = num(s, i + 1, 2);
+    if (second < 0 || second > 60) return NaN; // 60: leap second, rolls over
+    i += 3;
+    const c = i < len ? s.charCodeAt(i) : 0;
+    if (c === 46 /* . */ || c === 44 /* , */) {
+      i++;
+      const start = i;
+      let frac = 0;
+      let scale = 100;
+      while (i < len) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        if (scale >= 1) {
+          frac += d * scale;
+          scale /= 10;
+        }
+        i++;
+      }
+      if (i === start || i - start > 12) return NaN;
+      ms = frac;
+    }
+  }
+  let offsetMin = 0;
+  if (i < len) {
+    const z = s.charCodeAt(i);
+    if (z === 90 /* Z */ || z === 122 /* z */) {
+      i++;
+    } else if (z === 43 /* + */ || z === 45 /* - */) {
+      const oh = num(s, i + 1, 2);
+      if (oh < 0 || oh > 23) return NaN;
+      i += 3;
+      let om = 0;
+      if (i < len) {
+        if (s.charCodeAt(i) === 58) i++;
+        om = num(s, i, 2);
+        if (om < 0 || om > 59) return NaN;
+        i += 2;
+      }
+      offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
+    } else {
+      return NaN;
+    }
+  }
+  if (i !== len) return NaN;
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  return Number.isFinite(t) ? t : NaN;
+}

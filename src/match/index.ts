@@ -1,0 +1,5 @@
+export { createMatcher, neededFields, neededEventNames, groupValue } from './matcher.js';
+export { compileSelector, selectorMatches, fieldsMatch } from './selector.js';
+export type { CompiledSelector, FieldTest } from './selector.js';
+export { compilePredicate, toNumber } from './predicate.js';
+export type { Predicate } from './predicate.js';

@@ -13,9 +13,7 @@ set -euo pipefail
 
 print_endpoints() {
   echo "KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT"
-  if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
-    echo "KAFKA_SASL_BROKERS=$STACK_HOST:$KAFKA_SASL_PORT"
-  fi
+  if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then kafka_sasl_endpoints; fi
   echo "ELASTICSEARCH_URL=$ES_URL"
 }
 

@@ -27,7 +27,7 @@ die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # Maven: default local repository (~/.m2) unless TRIPLINE_M2_REPO is set.
 mvn_cmd() {
-  local args=(-B -q)
+  local args=(-B -q -Dstyle.color=never)
   if [[ -n "${TRIPLINE_M2_REPO:-}" ]]; then args+=("-Dmaven.repo.local=$TRIPLINE_M2_REPO"); fi
   command -v mvn >/dev/null || die "mvn not found (install the 'maven' package; .ci/run does this)"
   mvn "${args[@]}" "$@"

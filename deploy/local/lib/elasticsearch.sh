@@ -13,7 +13,8 @@ ES_MAJOR="${ELASTICSEARCH_VERSION%%.*}"
 ES_URL="http://$STACK_HOST:$ES_HTTP_PORT"
 
 es_paths() {
-  ES_BASE="$ES_LINK"
+  # Resolve the symlink (fallback location): the ES user must never traverse the repo path.
+  if [[ -L "$ES_LINK" ]]; then ES_BASE="$(readlink -f "$ES_LINK")"; else ES_BASE="$ES_LINK"; fi
   ES_HOME="$ES_BASE/elasticsearch-$ES_VERSION"
   ES_CONF="$ES_BASE/config"
   ES_DATA="$ES_BASE/data"

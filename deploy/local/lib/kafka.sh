@@ -7,6 +7,11 @@ KAFKA_PIDFILE="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG="$KAFKA_STATE/logs/server.log"
 KAFKA_STDOUT="$KAFKA_STATE/logs/kafka.out"
 
+if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
+  # shellcheck source=./kafka-sasl.sh
+  . "$LOCAL_DIR/lib/kafka-sasl.sh"
+fi
+
 kafka_java_home() {
   if [[ -n "${TRIPLINE_KAFKA_JAVA_HOME:-}" ]]; then printf '%s' "$TRIPLINE_KAFKA_JAVA_HOME"; return; fi
   find_jdk 17 /usr/lib/jvm/java-17-openjdk-amd64 || die "Kafka $KAFKA_VERSION needs Java 17+; none found (install openjdk-17-jdk-headless)"
@@ -62,8 +67,6 @@ group.initial.rebalance.delay.ms=0
 delete.topic.enable=true
 PROPS
   if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
-    # shellcheck source=./kafka-sasl.sh
-    . "$LOCAL_DIR/lib/kafka-sasl.sh"
     kafka_sasl_config >>"$KAFKA_STATE/server.properties"
   fi
 }
@@ -76,7 +79,8 @@ kafka_format() {
   cid="$(tr -d '[:space:]' <"$cid_file")"
   [[ -n "$cid" ]] || die "kafka: could not generate a cluster id"
   if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
-    mapfile -t extra < <(kafka_sasl_format_args)
+    kafka_sasl_format_args
+    extra=("${KAFKA_SASL_FORMAT_ARGS[@]}")
   fi
   # -g: ignore an already formatted log dir, so 'up' stays idempotent.
   kafka_java -Dlog4j2.configurationFile="$LOCAL_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_STATE/logs" \
@@ -132,7 +136,11 @@ kafka_stop() { stop_pid kafka "$KAFKA_PIDFILE"; }
 
 kafka_status() {
   if kafka_ready; then
-    echo "kafka:         running pid $(pid_of "$KAFKA_PIDFILE"), version $KAFKA_VERSION, PLAINTEXT $STACK_HOST:$KAFKA_PORT"
+    local pid ver
+    pid="$(pid_of "$KAFKA_PIDFILE")"
+    # The running version is the one in the classpath the process was started with.
+    ver="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 's|.*/kafka/\([^/]*\)/libs/\*$|\1|p' | head -n1)"
+    echo "kafka:         running pid $pid, version ${ver:-unknown}, PLAINTEXT $STACK_HOST:$KAFKA_PORT"
     [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]] && echo "               SASL_SSL $STACK_HOST:$KAFKA_SASL_PORT"
     return 0
   fi

@@ -58,6 +58,7 @@ kafka_sasl_format_args() {
 
 kafka_sasl_endpoints() {
   echo "KAFKA_SASL_BROKERS=$STACK_HOST:$KAFKA_SASL_PORT"
+  echo "KAFKA_SASL_MECHANISM=scram-sha-512"
   echo "KAFKA_SASL_USERNAME=$KAFKA_SASL_USER"
   echo "KAFKA_SASL_PASSWORD=$KAFKA_SASL_PASSWORD"
   echo "KAFKA_SSL_CA_FILE=$KAFKA_TLS_DIR/ca.crt"

@@ -35,6 +35,7 @@ export function absenceDetector(
   return {
     kind: 'absence',
     unit: 'seconds',
+    flushClosesBucket: false,
     resolution: step,
     createState: (o: GroupOrigin): AbsenceState => ({
       w: createWindowState(geo, o.createdAt, o.nextT, opts),

@@ -17,6 +17,7 @@ export function anyDetector(d: AnyDetect, graceMs: number, defaultStepMs = DEFAU
   return {
     kind: 'any',
     unit: 'count',
+    flushClosesBucket: true,
     resolution: step,
     createState: (o: GroupOrigin) => createWindowState(geo, o.createdAt, o.nextT, {}),
     observe(s: WindowState, ev: LogEvent): void {

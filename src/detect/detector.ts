@@ -67,6 +67,12 @@ export interface Detector<S = unknown> {
   readonly unit: ValueUnit;
   /** Evaluation step, ms. */
   readonly resolution: number;
+  /**
+   * At end of input, evaluate the boundary that closes the bucket of the last event (true for
+   * window counts: all their data is known). False when evaluating past the last event would
+   * invent elapsed time (absence).
+   */
+  readonly flushClosesBucket: boolean;
   createState(origin: GroupOrigin): S;
   /** Hot path: no allocation. `roles` is the MatchResult's ROLE_* bit set. */
   observe(state: S, ev: LogEvent, roles: number): void;

@@ -22,6 +22,7 @@ export function ratioDetector(d: RatioDetect, graceMs: number): Detector<WindowS
   return {
     kind: 'ratio',
     unit: 'ratio',
+    flushClosesBucket: true,
     resolution: res,
     createState: (o: GroupOrigin) => createWindowState(geo, o.createdAt, o.nextT, opts),
     observe(s: WindowState, ev: LogEvent, roles: number): void {

@@ -20,6 +20,7 @@ export function thresholdDetector(d: ThresholdDetect, graceMs: number): Detector
   return {
     kind: 'threshold',
     unit: 'count',
+    flushClosesBucket: true,
     resolution: res,
     createState: (o: GroupOrigin) => createWindowState(geo, o.createdAt, o.nextT, {}),
     observe(s: WindowState, ev: LogEvent): void {

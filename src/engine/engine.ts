@@ -49,10 +49,13 @@
  * Output order. Each call returns its transitions sorted by T, then pattern id, then group key
  * (code-unit order): deterministic for a given sequence of calls.
  *
- * flush(). End of input: the clock jumps to the max event time seen and, from then on, grace is
- * ignored (pattern watermark = clock, for evaluation and lateness). Boundaries <= that are
- * evaluated; nothing is extrapolated, so open alerts stay open and `absence` does not fire for
- * the silence after the last event.
+ * flush(). End of input: the clock jumps to the max event time seen (maxTime) and, from then on,
+ * grace is ignored. Window detectors (threshold, ratio, any) evaluate every boundary up to the one
+ * that closes maxTime's bucket (the first boundary > maxTime: all its data is known, so a burst
+ * at the very end of a replay is still judged); absence evaluates boundaries <= maxTime only.
+ * Nothing is extrapolated: open alerts stay open and `absence` does not fire for the silence
+ * after the last event. After flush, an event is late for a pattern when it is before the clock
+ * or before its last evaluated boundary.
  *
  * snapshot()/restore(). Plain JSON: watermark, per-pattern next boundary, incident counters and,
  * per live group, the window buckets (mergeable partials), the detector state and the alert
@@ -66,6 +69,7 @@ import type { MatchResult } from '../model/match.js';
 import type { Pattern } from '../model/pattern.js';
 import type { AlertTransition } from '../model/transition.js';
 import { WatermarkTracker } from '../window/watermark.js';
+import { nextBoundaryAfter } from '../window/window-state.js';
 import type { WatermarkSnapshot } from '../window/watermark.js';
 import { PatternRuntime } from './pattern-runtime.js';
 import type { PatternSnapshot, TimedTransition } from './pattern-runtime.js';
@@ -132,6 +136,11 @@ function byTimePatternGroup(a: TimedTransition, b: TimedTransition): number {
   return 0;
 }
 
+function sorted(out: TimedTransition[]): AlertTransition[] {
+  if (out.length > 1) out.sort(byTimePatternGroup);
+  return out.map((x) => x.transition);
+}
+
 export function createEngine(patterns: readonly Pattern[], opts: EngineOptions = {}): Engine {
   const wm = new WatermarkTracker(opts.idleTimeoutMs);
   const detOpts = opts.defaultStepMs === undefined ? {} : { defaultStepMs: opts.defaultStepMs };
@@ -145,8 +154,7 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
   function advance(): AlertTransition[] {
     const out: TimedTransition[] = [];
     for (const rt of rts) rt.evaluateUntil(patternWatermark(rt), out);
-    if (out.length > 1) out.sort(byTimePatternGroup);
-    return out.map((x) => x.transition);
+    return sorted(out);
   }
 
   return {
@@ -162,7 +170,8 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
         const m = matches[i]!;
         const rt = rts[m.pattern];
         if (rt === undefined) continue;
-        if (ev.time < (flushed ? clock : clock - rt.pattern.grace)) {
+        const floor = flushed ? Math.max(clock, rt.nextT - rt.resolution) : clock - rt.pattern.grace;
+        if (ev.time < floor) {
           rt.late++;
           continue;
         }
@@ -177,7 +186,13 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
     flush(): AlertTransition[] {
       flushed = true;
       wm.flushToMax();
-      return advance();
+      const out: TimedTransition[] = [];
+      const max = wm.maxEventTime;
+      for (const rt of rts) {
+        const until = rt.detector.flushClosesBucket && Number.isFinite(max) ? nextBoundaryAfter(max, rt.resolution) : wm.clock;
+        rt.evaluateUntil(until, out);
+      }
+      return sorted(out);
     },
     stats(): EngineStats {
       return {

@@ -174,7 +174,9 @@ function run(ops: readonly Op[], grace: number, forMs: number, resolveAfter: num
     for (const g of groups) {
       const gk = g === undefined ? '[]' : JSON.stringify([g]);
       const conds: [number, boolean][] = [];
-      for (let T = first; T <= maxTime; T += res) {
+      // flush: window detectors close the last event's bucket; absence stops at the last event.
+      const last = p.detect.type === 'absence' ? maxTime : (Math.floor(maxTime / res) + 1) * res;
+      for (let T = first; T <= last; T += res) {
         const want = oracle(p, accepted[i]!, g, T, t0);
         const got = evals.get(`${p.id}|${gk}|${T}`);
         const mustExist = want !== undefined && (p.detect.type === 'absence' || !grouped || want.count > 0);

@@ -169,6 +169,7 @@ export class KafkaSource {
       eachBatch: (p) => this.#eachBatch(p),
     });
     this.#running = true;
+    this.#lastCommitAt = Date.now();
     const every = this.#o.commitIntervalMs ?? 5_000;
     this.#commitTimer = setInterval(() => void this.commit().catch(() => undefined), every);
     this.#commitTimer.unref();

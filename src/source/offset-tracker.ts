@@ -29,6 +29,8 @@ interface PartitionState {
   end: bigint | undefined;
   /** Last offset reported committed via markCommitted. */
   committed: bigint | undefined;
+  /** First offset tracked: where consumption started (already committed, or the reset point). */
+  start: bigint | undefined;
 }
 
 export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -44,7 +46,7 @@ export class OffsetTracker {
     const key = tpKey(topic, partition);
     let s = this.#parts.get(key);
     if (s === undefined && create) {
-      s = { topic, partition, offsets: [], head: 0, pending: new Map(), end: undefined, committed: undefined };
+      s = { topic, partition, offsets: [], head: 0, pending: new Map(), end: undefined, committed: undefined, start: undefined };
       this.#parts.set(key, s);
     }
     return s;
@@ -66,6 +68,7 @@ export class OffsetTracker {
     if (!Number.isInteger(pending) || pending < 0) {
       throw new TriplineError('INTERNAL', `offset tracker: pending count must be a non-negative integer`);
     }
+    s.start ??= o;
     if (pending > 0) {
       s.offsets.push(o);
       s.pending.set(o, pending);
@@ -128,14 +131,15 @@ export class OffsetTracker {
     return s.head < s.offsets.length ? s.offsets[s.head] : undefined;
   }
 
-  /** Commits that would move a partition forward (committable beyond the last markCommitted). */
+  /** Commits that would move a partition forward (beyond the last markCommitted, or the start point). */
   pendingCommits(): CommitOffset[] {
     const out: CommitOffset[] = [];
     for (const s of this.#parts.values()) {
       const c = this.committable(s.topic, s.partition);
       if (c === undefined) continue;
       const big = BigInt(c);
-      if (s.committed === undefined || big > s.committed) out.push({ topic: s.topic, partition: s.partition, offset: c });
+      const floor = s.committed ?? s.start;
+      if (floor === undefined || big > floor) out.push({ topic: s.topic, partition: s.partition, offset: c });
     }
     return out;
   }

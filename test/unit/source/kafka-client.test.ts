@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+
+// kafkajs's .d.ts declares these constructors without arguments; the runtime takes a message.
+const SaslError = KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error;
 import { Secret } from '../../../src/config/secret.js';
 import type { KafkaConfig } from '../../../src/config/service-config.js';
 import { buildKafkaJsConfig, kafkaLogCreator, mapKafkaError } from '../../../src/source/kafka-client.js';
@@ -38,7 +41,7 @@ describe('buildKafkaJsConfig', () => {
 
 describe('mapKafkaError', () => {
   it('SASL failure -> KAFKA_AUTH, not retriable, no secret', () => {
-    const e = new KafkaJSSASLAuthenticationError(`SASL SCRAM SHA512 authentication failed: bad password ${PW}`);
+    const e = new SaslError(`SASL SCRAM SHA512 authentication failed: bad password ${PW}`);
     const err = mapKafkaError(e, 'connecting consumer group g', withSasl);
     expect(err.code).toBe('KAFKA_AUTH');
     expect(err.retriable).toBe(false);
@@ -47,7 +50,7 @@ describe('mapKafkaError', () => {
     expect(JSON.stringify(err.cause)).not.toContain(PW);
   });
   it('wrapped SASL failure and authorization errors -> KAFKA_AUTH', () => {
-    const wrapped = new KafkaJSNumberOfRetriesExceeded(new KafkaJSSASLAuthenticationError('SASL PLAIN: bad'), { retryCount: 5, retryTime: 1 });
+    const wrapped = new KafkaJSNumberOfRetriesExceeded(new SaslError('SASL PLAIN: bad'), { retryCount: 5, retryTime: 1 });
     expect(mapKafkaError(wrapped, 'x').code).toBe('KAFKA_AUTH');
     const authz = Object.assign(new KafkaJSProtocolError('Not authorized to access topics'), { type: 'TOPIC_AUTHORIZATION_FAILED' });
     const err = mapKafkaError(authz, 'consuming logs');

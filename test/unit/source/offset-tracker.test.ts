@@ -66,10 +66,12 @@ describe('OffsetTracker', () => {
     t.track(T, 1, '100');
     t.track('other', 0, '7');
     t.ack(T, 1, '100');
+    // Partitions that did not move past their start point have nothing to commit.
+    expect(t.pendingCommits()).toEqual([{ topic: T, partition: 1, offset: '101' }]);
+    t.ack(T, 0, '0');
     expect(t.pendingCommits()).toEqual([
-      { topic: T, partition: 0, offset: '0' },
+      { topic: T, partition: 0, offset: '1' },
       { topic: T, partition: 1, offset: '101' },
-      { topic: 'other', partition: 0, offset: '7' },
     ]);
   });
 

@@ -68,9 +68,10 @@ describe('loadPatterns (valid fixtures)', () => {
   });
 
   it('fails on a missing directory and on a directory without pattern files', async () => {
-    const e1 = await loadPatterns('test/fixtures/patterns/nope').catch((e: unknown) => e as ConfigError);
+    const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a ConfigError'); }, (e: unknown) => e as ConfigError);
+    const e1 = await failure(loadPatterns('test/fixtures/patterns/nope'));
     expect(e1.lines).toEqual(['test/fixtures/patterns/nope: cannot read pattern directory (ENOENT)']);
-    const e2 = await loadPatterns('test/fixtures/bad-input').catch((e: unknown) => e as ConfigError);
+    const e2 = await failure(loadPatterns('test/fixtures/bad-input'));
     expect(e2.lines).toEqual(['test/fixtures/bad-input: has no *.yaml or *.yml pattern files']);
   });
 });

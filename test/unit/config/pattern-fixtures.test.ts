@@ -21,6 +21,16 @@ function messagesOf(f: () => unknown): string[] {
   throw new Error('expected a ConfigError');
 }
 
+/** The ConfigError a promise rejects with. */
+function failure(p: Promise<unknown>): Promise<ConfigError> {
+  return p.then(
+    () => {
+      throw new Error('expected a ConfigError');
+    },
+    (e: unknown) => e as ConfigError,
+  );
+}
+
 /** Exact messages per invalid fixture, in the manner of Alertmanager's config/testdata. */
 const EXPECTED: Record<string, string[]> = {
   'absence-without-after.yaml': [
@@ -161,13 +171,13 @@ describe('invalid pattern fixtures', () => {
   it('duplicate-ids/: ids are unique across files', async () => {
     const dir = join(INVALID, 'duplicate-ids');
     await expect(loadPatterns(dir)).rejects.toBeInstanceOf(ConfigError);
-    const err = await loadPatterns(dir).catch((e: unknown) => e as ConfigError);
+    const err = await failure(loadPatterns(dir));
     expect(err.lines).toEqual([      "test/fixtures/patterns/invalid/duplicate-ids/b.yaml: [1].id: duplicate id \"same-id\" (first defined in test/fixtures/patterns/invalid/duplicate-ids/a.yaml)",
     ]);
   });
 
   it('collects errors across all files of a directory', async () => {
-    const err = await loadPatterns(INVALID).catch((e: unknown) => e as ConfigError);
+    const err = await failure(loadPatterns(INVALID));
     expect(err).toBeInstanceOf(ConfigError);
     const expected = Object.entries(EXPECTED)
       .sort(([a], [b]) => (a < b ? -1 : 1))

@@ -84,6 +84,12 @@ export class PagerDutyReceiver {
     return this;
   }
 
+  /** Drops every pending fault. */
+  clearFaults(): this {
+    this.faults.length = 0;
+    return this;
+  }
+
   accepted(): ReceivedRequest[] {
     return this.received.filter((r) => r.accepted);
   }

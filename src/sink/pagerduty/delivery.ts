@@ -132,10 +132,13 @@ export class PagerDutyDelivery {
           this.stats.exhausted++;
           q.stalled = true;
           this.opts.logger.warn({ action: entry.event.event_action, dedup_key: entry.event.dedup_key, code: err.code }, `pagerduty delivery stalled: ${err.message}`);
-          const waiters = entry.waiters;
-          entry.waiters = [];
-          // The event stays at the head: nothing behind it for this key may overtake it.
-          for (const w of waiters) w.reject(new TriplineError(err.code, err.message, { retriable: true }));
+          // The event stays at the head: nothing behind it for this key may overtake it. Everyone
+          // waiting on this queue is told to retry later; the entries stay queued in order.
+          for (const blocked of q.entries) {
+            const waiters = blocked.waiters;
+            blocked.waiters = [];
+            for (const w of waiters) w.reject(new TriplineError(err.code, err.message, { retriable: true }));
+          }
           return;
         }
         q.stalled = false;

@@ -175,6 +175,31 @@ export function stepLifecycle(
   }
 }
 
+/**
+ * Skip support: after a step at T, the earliest time at which stepping again with the same
+ * condition and severity could emit or change state (Infinity = never). A boundary before it
+ * is a no-op, so the engine may skip it when the detector's output is constant too.
+ */
+export function lifecycleNextDeadline(s: LifecycleState, c: LifecycleConfig, T: number): number {
+  switch (s.phase) {
+    case 'inactive':
+      return s.cond ? T : Infinity;
+    case 'pending':
+      return s.cond ? s.pendingSince! + c.for : T;
+    case 'firing': {
+      let t = c.repeat_interval > 0 ? s.lastNotified! + c.repeat_interval : Infinity;
+      const since = s.condSince ?? T;
+      if (s.cond) {
+        if (s.flapping) t = Math.min(t, since + c.flap_window);
+      } else {
+        const need = s.flapping ? Math.max(c.resolve_after, c.flap_window) : c.resolve_after;
+        t = Math.min(t, since + need);
+      }
+      return t;
+    }
+  }
+}
+
 /** True when the lifecycle holds nothing but its seq (the group may be evicted). */
 export function isLifecycleIdle(s: LifecycleState): boolean {
   return s.phase === 'inactive';

@@ -62,6 +62,15 @@ export function absenceDetector(
       out.windowEnd = T;
     },
     isIdle: () => false,
+    nextChange(s: AbsenceState, T: number): number {
+      // Data ahead changes lastSeen when its bucket retires; otherwise the condition flips once.
+      const ahead = s.w.ring.nextDataIndex(Math.floor(T / step));
+      let t = ahead === Infinity ? Infinity : (ahead + 1) * step;
+      const r = s.w.ring.retiredMaxTime;
+      const last = r > s.seed ? r : s.seed;
+      if (last !== -Infinity && T - last < d.after) t = Math.min(t, last + d.after);
+      return t;
+    },
     snapshot: (s: AbsenceState): AbsenceSnapshot => ({
       w: snapshotWindowState(s.w),
       seed: Number.isFinite(s.seed) ? s.seed : null,

@@ -2,7 +2,7 @@ import type { LogEvent } from '../model/event.js';
 import type { AnyDetect } from '../model/pattern.js';
 import { DEFAULT_STEP_MS } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry } from '../window/window-state.js';
+import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry, windowNextChange } from '../window/window-state.js';
 import type { WindowState, WindowStateSnapshot } from '../window/window-state.js';
 
 /**
@@ -39,6 +39,7 @@ export function anyDetector(d: AnyDetect, graceMs: number, defaultStepMs = DEFAU
       out.windowEnd = T;
     },
     isIdle: (s: WindowState) => s.ring.isEmpty(),
+    nextChange: (s: WindowState, T: number) => windowNextChange(s.ring, T, 1),
     snapshot: (s: WindowState) => snapshotWindowState(s),
     restore: (data: unknown) => restoreWindowState(geo, data as WindowStateSnapshot, {}),
   };

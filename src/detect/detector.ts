@@ -53,6 +53,8 @@ export interface GroupOrigin {
   nextT: number;
   /** True for the single group of a pattern without group_by, created at the stream's first event. */
   implicit: boolean;
+  /** Time of the stream's first event (t0), the same for every group of the pattern. */
+  streamStart: number;
 }
 
 /**
@@ -83,9 +85,23 @@ export interface Detector<S = unknown> {
    * events (then an inactive group can be evicted). Called right after `evaluate`.
    */
   isIdle(state: S): boolean;
+  /**
+   * Skip support (long event-time gaps). Called right after `evaluate(state, T)`: the earliest
+   * time t > T such that, without new events, evaluating at any boundary in (T, t) would give
+   * the same `active` and `severity` as at T and would not change what `isIdle` or a later
+   * evaluation returns. Returning `T + resolution` (or anything <= it) means "step normally";
+   * Infinity means "never changes". Values (e.g. absence's elapsed time) may differ: they are
+   * only read at boundaries that are evaluated.
+   */
+  nextChange(state: S, T: number): number;
   /** Plain JSON. */
   snapshot(state: S): unknown;
   restore(data: unknown): S;
+  /** Pattern-wide state shared by all groups (e.g. new_value's seen-set), plain JSON. */
+  snapshotShared?(): unknown;
+  restoreShared?(data: unknown): void;
+  /** Pattern-wide counters (overflow, saturation), exposed in engine stats. */
+  stats?(): Record<string, number>;
 }
 
 export function compare(a: number, op: CompareOp, b: number): boolean {

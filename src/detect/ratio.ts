@@ -3,7 +3,7 @@ import { ROLE_SUB } from '../model/match.js';
 import type { RatioDetect } from '../model/pattern.js';
 import { compare } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry } from '../window/window-state.js';
+import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry, windowNextChange } from '../window/window-state.js';
 import type { WindowState, WindowStateSnapshot } from '../window/window-state.js';
 
 /**
@@ -46,6 +46,7 @@ export function ratioDetector(d: RatioDetect, graceMs: number): Detector<WindowS
       out.windowEnd = T;
     },
     isIdle: (s: WindowState) => s.ring.isEmpty(),
+    nextChange: (s: WindowState, T: number) => windowNextChange(s.ring, T, n),
     snapshot: (s: WindowState) => snapshotWindowState(s),
     restore: (data: unknown) => restoreWindowState(geo, data as WindowStateSnapshot, opts),
   };

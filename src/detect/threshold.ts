@@ -2,7 +2,7 @@ import type { LogEvent } from '../model/event.js';
 import type { ThresholdDetect } from '../model/pattern.js';
 import { compare } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry } from '../window/window-state.js';
+import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry, windowNextChange } from '../window/window-state.js';
 import type { WindowState, WindowStateSnapshot } from '../window/window-state.js';
 
 /**
@@ -43,6 +43,11 @@ export function thresholdDetector(d: ThresholdDetect, graceMs: number): Detector
       out.windowEnd = T;
     },
     isIdle: (s: WindowState) => !emptyCanFire && s.ring.isEmpty(),
+    nextChange(s: WindowState, T: number): number {
+      const c = windowNextChange(s.ring, T, n);
+      const warmAt = s.createdAt + windowMs;
+      return emptyCanFire && T < warmAt ? Math.min(c, warmAt) : c;
+    },
     snapshot: (s: WindowState) => snapshotWindowState(s),
     restore: (data: unknown) => restoreWindowState(geo, data as WindowStateSnapshot, {}),
   };

@@ -33,8 +33,10 @@
  * extra group; its group fields are all `__overflow__`). After evaluating a boundary, a group
  * whose alert is inactive and whose detector is idle (no data in or ahead of the window; never
  * for `absence` or for a threshold an empty window satisfies) is evicted; its incident counter
- * is kept so the next incident of that key continues the sequence. Note: which events overflow
- * depends on when `advance` runs (eviction happens there).
+ * is kept (for the last max_groups*4 evicted keys, LRU) so the next incident of that key
+ * continues the sequence. Long gaps (a far-future timestamp) are crossed per group through
+ * only the boundaries where something can change (pattern-runtime.ts), same results.
+ * Note: which events overflow depends on when `advance` runs (eviction happens there).
  *
  * Detectors (src/detect): threshold (count op value), ratio (sub/total op value when total >=
  * max(1, min_total)), any (>= 1 event in [T - step, T)), absence (T - lastSeen >= after, value in
@@ -84,6 +86,11 @@ export interface EngineOptions {
    * `e` is reused: copy what you keep.
    */
   onEvaluate?: (pattern: Pattern, groupKey: string, T: number, e: Readonly<Evaluation>) => void;
+  /**
+   * Due boundaries from which a pattern switches to per-group skipping (see pattern-runtime.ts;
+   * default SKIP_MIN_BOUNDARIES). Results are identical either way; tests set 0 to force it.
+   */
+  skipMinBoundaries?: number;
 }
 
 export interface PatternStats {
@@ -98,6 +105,10 @@ export interface PatternStats {
   nextBoundary: number;
   /** Current pattern watermark. */
   watermark: number;
+  /** Evicted group keys whose incident counter is remembered (bounded, LRU). */
+  rememberedSeqs: number;
+  /** Detector counters (e.g. missing_follow_up overflow, new_value filter saturation). */
+  detector?: Record<string, number>;
 }
 
 export interface EngineStats {
@@ -145,6 +156,7 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
   const wm = new WatermarkTracker(opts.idleTimeoutMs);
   const detOpts = opts.defaultStepMs === undefined ? {} : { defaultStepMs: opts.defaultStepMs };
   const rts = patterns.map((p) => new PatternRuntime(p, detOpts, opts.onEvaluate));
+  if (opts.skipMinBoundaries !== undefined) for (const rt of rts) rt.skipMin = opts.skipMinBoundaries;
   let started = false;
   let flushed = false;
   let events = 0;
@@ -206,6 +218,8 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
           evictedGroups: rt.evicted,
           nextBoundary: rt.nextT,
           watermark: patternWatermark(rt),
+          rememberedSeqs: rt.rememberedSeqs,
+          ...(rt.detector.stats === undefined ? {} : { detector: rt.detector.stats() }),
         })),
       };
     },

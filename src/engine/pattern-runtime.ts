@@ -1,6 +1,6 @@
 import { alertKey } from '../alert/alert-key.js';
 import { buildTransition } from '../alert/build-transition.js';
-import { isLifecycleIdle, newLifecycleState, restoreLifecycle, snapshotLifecycle, stepLifecycle } from '../alert/lifecycle.js';
+import { isLifecycleIdle, lifecycleNextDeadline, newLifecycleState, restoreLifecycle, snapshotLifecycle, stepLifecycle } from '../alert/lifecycle.js';
 import type { LifecycleConfig, LifecycleState } from '../alert/lifecycle.js';
 import { SampleRing } from '../alert/samples.js';
 import { createDetector } from '../detect/create-detector.js';
@@ -47,10 +47,26 @@ export interface GroupSnapshot {
 export interface PatternSnapshot {
   id: string;
   nextT: number | null;
+  /** The stream's first event time (null before it). */
+  t0?: number | null;
+  /** Pattern-wide detector state (new_value's seen-set, ...). */
+  shared?: unknown;
   /** Incident counters of evicted groups, so a later incident continues the sequence. */
   seqs: [string, number][];
   groups: GroupSnapshot[];
 }
+
+/**
+ * Long gaps: when more than SKIP_MIN_BOUNDARIES boundaries are due at once (a far-future event,
+ * a restore after downtime), each group is stepped on its own through only the boundaries where
+ * something can change (Detector.nextChange, lifecycleNextDeadline): O(groups x changes)
+ * instead of O(groups x gap / resolution). The transitions are identical; the onEvaluate hook
+ * is then called only for the boundaries actually evaluated (per group, in time order).
+ */
+export const SKIP_MIN_BOUNDARIES = 256;
+
+/** Evicted groups whose incident counter is remembered, per live-group limit (LRU beyond). */
+export const SEQ_MEMORY_FACTOR = 4;
 
 /** Window + detector + lifecycle state of one pattern, over all its groups. */
 export class PatternRuntime {
@@ -63,7 +79,18 @@ export class PatternRuntime {
   overflow = 0;
   evicted = 0;
   private realGroups = 0;
+  /**
+   * Incident counters of evicted groups, least recently evicted first, at most
+   * max_groups * SEQ_MEMORY_FACTOR. Beyond that the oldest is forgotten: a key that comes back
+   * after that many other evictions restarts at seq 1, so its alert id (`<key>-1`) can repeat
+   * an id used long before (sinks keyed by alert id then update that old record).
+   */
   private readonly seqs = new Map<string, number>();
+  private readonly seqCap: number;
+  /** The stream's first event time (NaN before it). */
+  t0 = NaN;
+  /** Minimum due boundaries for the per-group skipping evaluation. */
+  skipMin = SKIP_MIN_BOUNDARIES;
   private readonly scratch: Evaluation = emptyEvaluation();
   private readonly cfg: LifecycleConfig;
   private readonly overflowGroup: Readonly<Record<string, string>>;
@@ -77,10 +104,17 @@ export class PatternRuntime {
     this.resolution = this.detector.resolution;
     this.cfg = pattern;
     this.overflowGroup = Object.fromEntries(pattern.group_by.map((f) => [f, OVERFLOW_GROUP_KEY]));
+    this.seqCap = Math.max(1024, pattern.max_groups * SEQ_MEMORY_FACTOR);
+  }
+
+  /** Evicted keys whose incident counter is remembered. */
+  get rememberedSeqs(): number {
+    return this.seqs.size;
   }
 
   /** The stream's first event (time t0): boundaries start, the implicit group is created. */
   start(t0: number): void {
+    this.t0 = t0;
     // Every accepted event has time >= t0 - grace, so earlier boundaries have empty windows.
     this.nextT = nextBoundaryAfter(t0 - this.pattern.grace, this.resolution);
     if (this.pattern.group_by.length === 0 && !this.groups.has(UNGROUPED_KEY)) {
@@ -110,7 +144,7 @@ export class PatternRuntime {
     const g: GroupRuntime = {
       key,
       group,
-      det: this.detector.createState({ createdAt, nextT: this.nextT, implicit }),
+      det: this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0 }),
       alert: newLifecycleState(seq),
       samples: new SampleRing(),
       hash: null,
@@ -123,52 +157,80 @@ export class PatternRuntime {
   private evict(g: GroupRuntime): void {
     this.groups.delete(g.key);
     if (g.key !== OVERFLOW_GROUP_KEY) this.realGroups--;
-    if (g.alert.seq > 0) this.seqs.set(g.key, g.alert.seq);
+    if (g.alert.seq > 0) {
+      this.seqs.delete(g.key);
+      this.seqs.set(g.key, g.alert.seq);
+      if (this.seqs.size > this.seqCap) this.seqs.delete(this.seqs.keys().next().value!);
+    }
     this.evicted++;
   }
 
   /** Evaluates every boundary T <= watermark not evaluated yet. */
   evaluateUntil(watermark: number, out: TimedTransition[]): void {
     const res = this.resolution;
+    if (this.nextT <= watermark && this.groups.size > 0 && watermark - this.nextT >= this.skipMin * res) {
+      this.evaluateSkipping(watermark, out);
+      return;
+    }
     while (this.nextT <= watermark) {
       if (this.groups.size === 0) {
         // Nothing live: every window is empty until a new event, which will be >= watermark.
         this.nextT = nextBoundaryAfter(watermark, res);
         return;
       }
-      this.evaluateBoundary(this.nextT, out);
+      for (const g of this.groups.values()) this.evaluateGroup(g, this.nextT, out);
       this.nextT += res;
     }
   }
 
-  private evaluateBoundary(T: number, out: TimedTransition[]): void {
+  /** The long-gap path: each group independently, only at boundaries where it can change. */
+  private evaluateSkipping(watermark: number, out: TimedTransition[]): void {
+    const res = this.resolution;
+    const start = this.nextT;
+    const det = this.detector;
+    for (const g of [...this.groups.values()]) {
+      let T = start;
+      while (T <= watermark) {
+        if (this.evaluateGroup(g, T, out)) break;
+        const due = Math.min(det.nextChange(g.det, T), lifecycleNextDeadline(g.alert, this.cfg, T));
+        const step = T + res;
+        T = due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
+      }
+    }
+    this.nextT = nextBoundaryAfter(watermark, res);
+  }
+
+  /** Evaluates one group at T; returns true when the group was evicted. */
+  private evaluateGroup(g: GroupRuntime, T: number, out: TimedTransition[]): boolean {
     const p = this.pattern;
     const det = this.detector;
     const e = this.scratch;
-    for (const g of this.groups.values()) {
-      det.evaluate(g.det, T, g.alert.phase, e);
-      if (this.hook !== undefined) this.hook(p, g.key, T, e);
-      const emit = stepLifecycle(g.alert, this.cfg, T, e.active, e.severity ?? p.severity);
-      if (emit !== null) {
-        g.hash ??= alertKey(p.id, g.key);
-        out.push({
+    det.evaluate(g.det, T, g.alert.phase, e);
+    if (this.hook !== undefined) this.hook(p, g.key, T, e);
+    const emit = stepLifecycle(g.alert, this.cfg, T, e.active, e.severity ?? p.severity);
+    if (emit !== null) {
+      g.hash ??= alertKey(p.id, g.key);
+      out.push({
+        T,
+        patternId: p.id,
+        groupKey: g.key,
+        transition: buildTransition({
+          pattern: p,
+          unit: det.unit,
+          key: g.hash,
+          group: g.group,
           T,
-          patternId: p.id,
-          groupKey: g.key,
-          transition: buildTransition({
-            pattern: p,
-            unit: det.unit,
-            key: g.hash,
-            group: g.group,
-            T,
-            evaluation: e,
-            emit,
-            samples: g.samples,
-          }),
-        });
-      }
-      if (isLifecycleIdle(g.alert) && det.isIdle(g.det)) this.evict(g);
+          evaluation: e,
+          emit,
+          samples: g.samples,
+        }),
+      });
     }
+    if (isLifecycleIdle(g.alert) && det.isIdle(g.det)) {
+      this.evict(g);
+      return true;
+    }
+    return false;
   }
 
   snapshot(): PatternSnapshot {
@@ -176,12 +238,15 @@ export class PatternRuntime {
     for (const g of this.groups.values()) {
       groups.push({ key: g.key, group: { ...g.group }, det: this.detector.snapshot(g.det), alert: snapshotLifecycle(g.alert) });
     }
-    return {
+    const snap: PatternSnapshot = {
       id: this.pattern.id,
       nextT: Number.isFinite(this.nextT) ? this.nextT : null,
+      t0: Number.isFinite(this.t0) ? this.t0 : null,
       seqs: [...this.seqs.entries()],
       groups,
     };
+    if (this.detector.snapshotShared !== undefined) snap.shared = this.detector.snapshotShared();
+    return snap;
   }
 
   restore(s: PatternSnapshot): void {
@@ -189,6 +254,8 @@ export class PatternRuntime {
     this.seqs.clear();
     this.realGroups = 0;
     this.nextT = s.nextT ?? NaN;
+    this.t0 = s.t0 ?? (Number.isFinite(this.nextT) ? this.nextT : NaN);
+    if (s.shared !== undefined && this.detector.restoreShared !== undefined) this.detector.restoreShared(s.shared);
     for (const [k, seq] of s.seqs) this.seqs.set(k, seq);
     for (const gs of s.groups) {
       this.groups.set(gs.key, {

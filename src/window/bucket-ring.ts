@@ -165,6 +165,22 @@ export class BucketRing {
     return s;
   }
 
+  /**
+   * Smallest bucket index >= `from` holding data (live ring or far-future map), or Infinity.
+   * O(capacity + far-future buckets); used to skip empty stretches of event time.
+   */
+  nextDataIndex(from: number): number {
+    if (from < this.baseIdx) from = this.baseIdx;
+    if (from > this.hi) return Infinity;
+    const end = Math.min(this.hi + 1, this.baseIdx + this.cap);
+    for (let i = from; i < end; i++) {
+      if (this.tag[i & this.mask] === i) return i;
+    }
+    let best = Infinity;
+    if (this.future !== null) for (const idx of this.future.keys()) if (idx >= from && idx < best) best = idx;
+    return best;
+  }
+
   /** True when no live bucket holds data. */
   isEmpty(): boolean {
     return this.hi < this.baseIdx;

@@ -86,3 +86,18 @@ export function restoreWindowState(
   if (snap.retiredMaxTime !== null) ring.retiredMaxTime = snap.retiredMaxTime;
   return { ring, createdAt: snap.createdAt };
 }
+
+/**
+ * Detector.nextChange for a count window of `n` buckets just evaluated at T: the count changes
+ * only when the oldest data bucket in the window leaves it or the next data bucket ahead enters.
+ */
+export function windowNextChange(ring: BucketRing, T: number, n: number): number {
+  const res = ring.resolution;
+  const e = Math.floor(T / res);
+  const first = ring.nextDataIndex(e - n);
+  if (first === Infinity) return Infinity;
+  if (first >= e) return (first + 1) * res;
+  const ahead = ring.nextDataIndex(e);
+  const leave = (first + n + 1) * res;
+  return ahead === Infinity ? leave : Math.min(leave, (ahead + 1) * res);
+}

@@ -58,9 +58,20 @@ cmd_status() {
   return $rc
 }
 
+# up/down are serialized: several test runs in the same checkout may call 'up' at once.
+with_lock() {
+  mkdir -p "$STACK_DIR"
+  exec 9>"$STACK_DIR/.lock"
+  if ! flock -n 9; then
+    log "waiting for another stack.sh in this checkout (lock $STACK_DIR/.lock)"
+    flock -w 900 9 || die "timed out waiting for the stack lock"
+  fi
+  "$@"
+}
+
 case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up) with_lock cmd_up ;;
+  down) with_lock cmd_down ;;
   status) cmd_status ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

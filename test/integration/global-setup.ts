@@ -2,8 +2,10 @@
 // Elasticsearch are reachable and hands their endpoints to the tests via provide/inject.
 //
 // - KAFKA_BROKERS and ELASTICSEARCH_URL set (as .ci/run does): use them as they are.
-// - Otherwise: run `bash deploy/local/stack.sh up` and use the endpoints it prints; the stack is
-//   stopped again at teardown only if this setup started it (TRIPLINE_KEEP_STACK=1 keeps it).
+// - Otherwise: run `bash deploy/local/stack.sh up` (idempotent, locked) and use the endpoints it
+//   prints. The stack is left running for the next run (other test runs in the same checkout may
+//   share it); `npm run stack:down` stops it. TRIPLINE_STOP_STACK=1 stops it at teardown when
+//   this setup was the one that started it.
 // If the stack cannot be reached, setup THROWS: integration tests fail, they never skip.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,7 +35,8 @@ async function runStack(cmd: 'up' | 'down' | 'status'): Promise<{ code: number; 
 
 function parseEnvLines(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
+  // eslint-disable-next-line no-control-regex -- strip ANSI escapes a tool may have printed
+  for (const line of text.replace(/\u001b\[[0-9;]*m/g, '').split('\n')) {
     const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
     if (m?.[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
   }
@@ -109,6 +112,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     esUrl = env.ELASTICSEARCH_URL;
     if (!brokers || !esUrl) throw new Error(`stack.sh up printed no endpoints:\n${up.stdout}`);
     kafkaVersion ??= `${pinnedVersions().KAFKA_VERSION ?? 'unknown'} (deploy/local)`;
+    if (startedHere && process.env.TRIPLINE_STOP_STACK !== '1') {
+      console.log('[integration] local stack started; it stays up after the tests (npm run stack:down stops it)');
+    }
   }
   kafkaVersion ??= 'unknown (external broker; set KAFKA_VERSION)';
 
@@ -125,7 +131,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('stack', info);
 
   return async () => {
-    if (startedHere && process.env.TRIPLINE_KEEP_STACK !== '1') {
+    if (startedHere && process.env.TRIPLINE_STOP_STACK === '1') {
       const down = await runStack('down');
       if (down.code !== 0) console.error(`[integration] stack.sh down failed:\n${down.stderr}`);
     }

@@ -30,7 +30,8 @@ mvn_cmd() {
   local args=(-B -q -Dstyle.color=never)
   if [[ -n "${TRIPLINE_M2_REPO:-}" ]]; then args+=("-Dmaven.repo.local=$TRIPLINE_M2_REPO"); fi
   command -v mvn >/dev/null || die "mvn not found (install the 'maven' package; .ci/run does this)"
-  mvn "${args[@]}" "$@"
+  # Maven (jansi) writes escape codes to stdout even with -q; stdout is reserved for endpoints.
+  mvn "${args[@]}" "$@" 1>&2
 }
 
 # Prints the major version of the JDK at $1, or nothing.

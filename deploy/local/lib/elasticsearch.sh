@@ -125,7 +125,7 @@ es_start() {
   if ! runuser -u "$ES_USER" -- env -i PATH=/usr/bin:/bin HOME=/tmp \
       ES_JAVA_HOME="$jh" ES_PATH_CONF="$ES_CONF" ES_JAVA_OPTS="$ES_HEAP -Dtripline.stack=$CACHE_DIR" \
       timeout "$STARTUP_TIMEOUT" "$ES_HOME/bin/elasticsearch" -d -p "$ES_PIDFILE" \
-      >"$ES_STDOUT" 2>&1 </dev/null; then
+      >"$ES_STDOUT" 2>&1 </dev/null 9>&-; then
     tail -n 40 "$ES_STDOUT" >&2 2>/dev/null || true
     tail -n 20 "$ES_LOG" >&2 2>/dev/null || true
     die "elasticsearch: failed to start; see $ES_STDOUT and $ES_LOG"

@@ -107,7 +107,7 @@ kafka_start() {
     -Dkafka.logs.dir="$KAFKA_STATE/logs" \
     -Dtripline.stack="$CACHE_DIR" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_STATE/server.properties" \
-    >"$KAFKA_STDOUT" 2>&1 </dev/null &
+    >"$KAFKA_STDOUT" 2>&1 </dev/null 9>&- &
   echo $! >"$KAFKA_PIDFILE"
 }
 

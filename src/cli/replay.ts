@@ -4,7 +4,6 @@
  * At the end of input it flushes in event time and does not resolve open alerts artificially.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Pattern } from '../model/pattern.js';
 import type { AlertTransition } from '../model/transition.js';
@@ -29,7 +28,7 @@ export interface ReplayResult {
 
 /** Runs the engine over any iterable of lines. Pure apart from the iteration itself. */
 export async function replayLines(
-  lines: AsyncIterable<string> | Iterable<string>,
+  lines: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   patterns: readonly Pattern[],
   opts: Omit<ReplayOptions, 'format'> = {},
   onTransition?: (t: AlertTransition) => void,
@@ -45,7 +44,6 @@ export async function replayLines(
   };
   let n = 0;
   for await (const line of lines) {
-    if (line.length === 0 || (line.length < 4 && line.trim() === '')) continue;
     det.push(line);
     if (++n % every === 0) {
       emit(det.advance());
@@ -57,9 +55,28 @@ export async function replayLines(
   return { transitions: all, counters: det.counters() };
 }
 
-export function openLines(file: string | undefined): AsyncIterable<string> {
+/**
+ * Splits a byte stream on '\n' without decoding it first, so the decoder sees the raw bytes
+ * (invalid UTF-8 is reported as such instead of being replaced with U+FFFD). Hand-written
+ * rather than node:readline because readline decodes to strings and is slower.
+ */
+export async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+  let rest: Buffer | undefined;
+  for await (const chunk of input) {
+    const buf = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      yield buf.subarray(start, nl);
+      start = nl + 1;
+    }
+    rest = start < buf.length ? buf.subarray(start) : undefined;
+  }
+  if (rest !== undefined && rest.length > 0) yield rest;
+}
+
+export function openLines(file: string | undefined): AsyncIterable<Uint8Array> {
   const input: Readable = file === undefined || file === '-' ? process.stdin : createReadStream(file);
-  return createInterface({ input, crlfDelay: Infinity });
+  return splitLines(input as AsyncIterable<Buffer>);
 }
 
 export async function runReplay(

@@ -31,7 +31,8 @@ mvn_cmd() {
   if [[ -n "${TRIPLINE_M2_REPO:-}" ]]; then args+=("-Dmaven.repo.local=$TRIPLINE_M2_REPO"); fi
   command -v mvn >/dev/null || die "mvn not found (install the 'maven' package; .ci/run does this)"
   # Maven (jansi) writes escape codes to stdout even with -q; stdout is reserved for endpoints.
-  mvn "${args[@]}" "$@" 1>&2
+  mvn "${args[@]}" "$@" 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g; /^$/d' >&2
+  return "${PIPESTATUS[0]}"
 }
 
 # Prints the major version of the JDK at $1, or nothing.

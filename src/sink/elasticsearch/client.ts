@@ -17,7 +17,7 @@ export interface EsClientHandle {
 /** The ESM entry point does not re-export ClientOptions. */
 export type ClientOptions = NonNullable<ConstructorParameters<typeof Client>[0]>;
 
-export function esClientOptions(conn: EsConnectionConfig, tuning: Pick<EsSinkOptions, 'request_timeout_ms' | 'compression'>): { options: ClientOptions; secrets: string[] } {
+export function esClientOptions(conn: EsConnectionConfig, tuning: Pick<EsSinkOptions, 'request_timeout_ms' | 'compression' | 'compatible_with'>): { options: ClientOptions; secrets: string[] } {
   const secrets: string[] = [];
   const options: ClientOptions = {
     node: conn.url,
@@ -26,6 +26,10 @@ export function esClientOptions(conn: EsConnectionConfig, tuning: Pick<EsSinkOpt
     compression: tuning.compression,
     redaction: { type: 'replace', additionalKeys: ['authorization', 'api_key', 'password'] },
   };
+  if (tuning.compatible_with !== undefined) {
+    const media = `application/vnd.elasticsearch+json; compatible-with=${tuning.compatible_with}`;
+    options.headers = { accept: media, 'content-type': media };
+  }
   if (conn.api_key !== undefined) {
     const apiKey = conn.api_key.reveal();
     secrets.push(apiKey);
@@ -48,7 +52,7 @@ export function esClientOptions(conn: EsConnectionConfig, tuning: Pick<EsSinkOpt
   return { options, secrets };
 }
 
-export function createEsClient(conn: EsConnectionConfig, tuning: Pick<EsSinkOptions, 'request_timeout_ms' | 'compression'>): EsClientHandle {
+export function createEsClient(conn: EsConnectionConfig, tuning: Pick<EsSinkOptions, 'request_timeout_ms' | 'compression' | 'compatible_with'>): EsClientHandle {
   const { options, secrets } = esClientOptions(conn, tuning);
   return { client: new Client(options), secrets };
 }

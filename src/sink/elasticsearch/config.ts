@@ -61,6 +61,11 @@ export const esSinkOptionsSchema = z.strictObject({
   manage_templates: z.boolean().default(true),
   request_timeout_ms: z.int().min(100).default(30_000),
   compression: z.boolean().default(false),
+  /**
+   * Server major for the `compatible-with` media type. Leave unset with a 9.x node; set 8 to talk to
+   * an 8.x node with the 9.x client (an 8.x node answers 400 to `compatible-with=9`).
+   */
+  compatible_with: z.union([z.literal(8), z.literal(9)]).optional(),
   /** `wait_for` makes writes visible to search before acknowledging (tests, demos). */
   refresh: z.enum(['false', 'wait_for']).default('false'),
   batch: batchSchema.default({ max_items: 500, max_bytes: 5 * 1024 * 1024, max_delay_ms: 1000 }),

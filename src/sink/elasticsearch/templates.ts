@@ -12,10 +12,14 @@ const double = { type: 'double' } as const;
 const long = { type: 'long' } as const;
 const date = { type: 'date' } as const;
 
-/** group.* and labels.* are keywords whatever their name; other unknown strings too. */
+/**
+ * group.* and labels.* are keywords whatever their name; other unknown strings too. Only string
+ * leaves match: a dotted key such as `service.name` is expanded by Elasticsearch into an object
+ * `group.service` that must stay an object (found against a real node).
+ */
 const dynamicTemplates = [
-  { group_as_keyword: { path_match: 'group.*', mapping: keyword } },
-  { labels_as_keyword: { path_match: 'labels.*', mapping: keyword } },
+  { group_as_keyword: { path_match: 'group.*', match_mapping_type: 'string', mapping: keyword } },
+  { labels_as_keyword: { path_match: 'labels.*', match_mapping_type: 'string', mapping: keyword } },
   { strings_as_keyword: { match_mapping_type: 'string', mapping: keyword } },
 ];
 

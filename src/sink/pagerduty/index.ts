@@ -1,0 +1,11 @@
+export { PagerDutySink, routingKeysFromEnv, eventIdentity } from './pagerduty-sink.js';
+export type { PagerDutySinkOptions, RoutingKeyLookup } from './pagerduty-sink.js';
+export { PagerDutyNotifier } from './notifier.js';
+export type { Notifier, NotifyResult } from './notifier.js';
+export { PagerDutyDelivery } from './delivery.js';
+export type { DeliveryOutcome } from './delivery.js';
+export { buildEvent, dedupKeyFor, actionFor } from './event.js';
+export type { PdEvent, PdPayload } from './event.js';
+export { parsePagerDutyRoutingConfig, pagerdutyRoutingSchema, DEFAULT_PAGERDUTY_EVENTS_URL } from './config.js';
+export type { PagerDutyRoutingConfig, Route, Receiver, Matcher } from './config.js';
+export { routeReceivers, routingLabels } from './routing.js';

@@ -125,7 +125,8 @@ export class ElasticsearchSink<T> implements Sink<T> {
       async () => {
         let response;
         try {
-          response = await this.opts.client.bulk({ body: bulkBody(pending), ...(this.opts.refresh === 'wait_for' ? { refresh: 'wait_for' as const } : {}) });
+          // A pre-serialised NDJSON string is sent as-is by the transport (no re-serialisation).
+          response = await this.opts.client.bulk({ body: bulkBody(pending) as unknown as unknown[], ...(this.opts.refresh === 'wait_for' ? { refresh: 'wait_for' as const } : {}) });
         } catch (e) {
           this.stats.failedRequests++;
           if (statusOf(e) === PAYLOAD_TOO_LARGE) {

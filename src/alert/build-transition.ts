@@ -53,6 +53,8 @@ export function buildTransition(x: TransitionInput): AlertTransition {
       unit: x.unit,
       patternId: p.id,
       group,
+      baseline: e.baseline,
+      score: e.score,
     }),
     labels: { ...p.labels },
   };

@@ -2,7 +2,8 @@ import type { ValueUnit } from '../detect/detector.js';
 
 /**
  * Summary templates. Placeholders: `{{value}}`, `{{threshold}}`, `{{count}}`, `{{op}}`,
- * `{{severity}}`, `{{pattern.id}}`, `{{group.<field>}}` (whitespace inside braces allowed).
+ * `{{severity}}`, `{{pattern.id}}`, `{{group.<field>}}`, `{{baseline}}` and `{{score}}` (spike;
+ * '' when the detector reports none) (whitespace inside braces allowed).
  * Formatting by the detector's unit:
  * - count: integer with no separators (`1234`); non-integers get up to 2 decimals;
  * - ratio: a percentage with up to 2 decimals, trailing zeros trimmed (`0.125` -> `12.5%`);
@@ -19,6 +20,8 @@ export interface SummaryContext {
   unit: ValueUnit;
   patternId: string;
   group: Readonly<Record<string, string>>;
+  baseline?: number | undefined;
+  score?: number | undefined;
 }
 
 function trimDecimals(n: number, digits: number): string {
@@ -70,6 +73,10 @@ export function renderSummary(template: string, ctx: SummaryContext): string {
         return formatValue(ctx.threshold, ctx.unit);
       case 'count':
         return String(ctx.count);
+      case 'baseline':
+        return ctx.baseline === undefined ? '' : formatValue(ctx.baseline, ctx.unit === 'count' ? 'number' : ctx.unit);
+      case 'score':
+        return ctx.score === undefined ? '' : formatValue(ctx.score, 'number');
       case 'op':
         return ctx.op ?? '';
       case 'severity':

@@ -5,7 +5,7 @@
 import { formatDuration } from '../config/duration.js';
 import { loadPatterns } from '../config/load-patterns.js';
 import { ConfigError } from '../model/errors.js';
-import type { Detect, FieldPredicate, Pattern, Selector } from '../model/pattern.js';
+import type { Detect, FieldPredicate, Level, Pattern, Selector } from '../model/pattern.js';
 
 function lit(v: unknown): string {
   return JSON.stringify(v);
@@ -37,17 +37,46 @@ export function describeSelector(sel: Selector): { events: string; where: string
 export function describeDetect(d: Detect): string {
   switch (d.type) {
     case 'threshold':
-      return `threshold: count ${d.op} ${d.value} over ${formatDuration(d.window)} (resolution ${formatDuration(d.resolution)})`;
+      return `threshold: count ${limit(d)} over ${formatDuration(d.window)} (resolution ${formatDuration(d.resolution)})`;
     case 'ratio': {
       const num = describeSelector(d.numerator);
       const minTotal = d.min_total > 0 ? `, min_total ${d.min_total}` : '';
-      return `ratio: (events: ${num.events}; where: ${num.where}) / matched ${d.op} ${d.value} over ${formatDuration(d.window)} (resolution ${formatDuration(d.resolution)}${minTotal})`;
+      return `ratio: (events: ${num.events}; where: ${num.where}) / matched ${limit(d)} over ${formatDuration(d.window)} (resolution ${formatDuration(d.resolution)}${minTotal})`;
     }
     case 'any':
       return 'any: every matching event';
     case 'absence':
       return `absence: no matching event for ${formatDuration(d.after)}`;
+    case 'spike': {
+      const lim = d.levels === undefined ? `score >= ${d.threshold}` : `score ${describeLevels('>=', d.levels)}`;
+      const base = `baseline ${formatDuration(d.baseline)}${d.seasonality === 'daily' ? ' (daily seasonality once 3 days exist)' : ''}`;
+      return `spike ${d.direction}: count over ${formatDuration(d.window)} vs ${base}, ${lim}, min_count ${d.min_count} (resolution ${formatDuration(d.resolution)})`;
+    }
+    case 'new_value':
+      return `new_value: ${d.field} not seen in ${formatDuration(d.lookback)}${d.learn > 0 ? `, learning for ${formatDuration(d.learn)}` : ''} (exact up to ${d.max_values} values)`;
+    case 'cardinality':
+      return `cardinality: distinct ${d.field} ${limit(d)} over ${formatDuration(d.window)} (resolution ${formatDuration(d.resolution)})`;
+    case 'quantile':
+      return `quantile: p${Math.round(d.q * 1000) / 10} of ${d.field} ${limit(d)} over ${formatDuration(d.window)}, min_count ${d.min_count} (resolution ${formatDuration(d.resolution)})`;
+    case 'gauge':
+      return `gauge: ${d.aggregate} ${d.field} ${limit(d)} over ${formatDuration(d.window)} (resolution ${formatDuration(d.resolution)})`;
+    case 'consecutive': {
+      const f = describeSelector(d.failure);
+      return `consecutive: ${d.count} failures in a row (failure events: ${f.events}; where: ${f.where})`;
+    }
+    case 'missing_follow_up': {
+      const f = describeSelector(d.follow_up);
+      return `missing_follow_up: no follow-up (events: ${f.events}; where: ${f.where}) within ${formatDuration(d.within)} (max ${d.max_pending} pending per group)`;
+    }
   }
+}
+
+function describeLevels(op: string, levels: readonly Level[]): string {
+  return levels.map((l) => `${op} ${l.value} ${l.severity}`).join(', ');
+}
+
+function limit(d: { op: string; value: number; levels?: readonly Level[] | undefined }): string {
+  return d.levels === undefined ? `${d.op} ${d.value}` : describeLevels(d.op, d.levels);
 }
 
 /** The plan of one pattern, as printed by `tripline check`. */

@@ -3,7 +3,7 @@
  * cross-field checks zod can't express per key. Issues use the same `file: key: message` form.
  */
 import type { ConfigIssue } from '../model/errors.js';
-import type { Detect, FieldPredicate, Pattern, Selector, Severity } from '../model/pattern.js';
+import type { CompareOp, Detect, FieldPredicate, Level, Pattern, Selector, Severity } from '../model/pattern.js';
 import { formatDuration } from './duration.js';
 import { formatPath } from './issues.js';
 import type { RawDetect, RawPattern, RawSelector } from './schema.js';
@@ -20,6 +20,14 @@ export const DEFAULTS = {
   flap_window: 3_600_000,
   flap_max_changes: 6,
   min_total: 0,
+  spike_baseline: 3_600_000,
+  spike_min_count: 10,
+  spike_threshold: 4,
+  new_value_lookback: 7 * 86_400_000,
+  new_value_max_values: 10_000,
+  quantile_min_count: 20,
+  max_pending: 100,
+  max_total_pending: 100_000,
 } as const;
 
 /** Upper bound on window / resolution (buckets kept per group). */
@@ -28,7 +36,7 @@ export const MAX_BUCKETS = 10_000;
 export const TARGET_BUCKETS = 30;
 
 /** Template variables `summary` may use (besides `group.<group_by field>`). */
-export const SUMMARY_VARIABLES: readonly string[] = ['value', 'threshold', 'count', 'pattern.id'];
+export const SUMMARY_VARIABLES: readonly string[] = ['value', 'threshold', 'count', 'pattern.id', 'baseline', 'score'];
 
 /**
  * Default resolution: the smallest divisor of `window` that is >= max(1s, window/30),
@@ -66,9 +74,8 @@ function selector(raw: RawSelector): Selector {
   return sel;
 }
 
-function detect(raw: RawDetect, ctx: Ctx): Detect {
-  if (raw.type === 'any') return { type: 'any' };
-  if (raw.type === 'absence') return { type: 'absence', after: raw.after };
+/** Window + resolution checks shared by every windowed detector. */
+function windowOf(raw: { window: number; resolution?: number | undefined }, ctx: Ctx): { window: number; resolution: number } {
   const window = raw.window;
   let resolution = raw.resolution ?? defaultResolution(window);
   if (raw.resolution !== undefined) {
@@ -85,16 +92,96 @@ function detect(raw: RawDetect, ctx: Ctx): Detect {
     report(ctx, ['detect', 'window'], `needs an explicit detect.resolution (no default gives at most ${MAX_BUCKETS} buckets)`);
   }
   resolution = Math.min(resolution, window);
-  if (raw.type === 'threshold') return { type: 'threshold', window, resolution, op: raw.op, value: raw.value };
-  return {
-    type: 'ratio',
-    window,
-    resolution,
-    numerator: selector(raw.numerator),
-    op: raw.op,
-    value: raw.value,
-    min_total: raw.min_total ?? DEFAULTS.min_total,
-  };
+  return { window, resolution };
+}
+
+/** `value` xor `levels`; levels strictly stricter one after the other in the direction of op. */
+function limitOf(raw: { op: CompareOp; value?: number | undefined; levels?: { severity: string; value: number }[] | undefined }, ctx: Ctx): { op: CompareOp; value: number; levels?: Level[] } {
+  const { op } = raw;
+  if (raw.levels === undefined) {
+    if (raw.value === undefined) report(ctx, ['detect', 'value'], 'is required (or give levels)');
+    return { op, value: raw.value ?? 0 };
+  }
+  if (raw.value !== undefined) report(ctx, ['detect', 'levels'], 'cannot be combined with detect.value (levels carry their own values)');
+  checkLevels(raw.levels, op === '>=' || op === '>', ctx);
+  const levels = raw.levels.map((l) => ({ severity: l.severity as Severity, value: l.value }));
+  return { op, value: levels[0]!.value, levels };
+}
+
+function checkLevels(levels: readonly { value: number }[], ascending: boolean, ctx: Ctx): void {
+  for (let i = 1; i < levels.length; i++) {
+    const ok = ascending ? levels[i]!.value > levels[i - 1]!.value : levels[i]!.value < levels[i - 1]!.value;
+    if (!ok) {
+      report(ctx, ['detect', 'levels', i, 'value'], `must be ${ascending ? 'greater' : 'less'} than the previous level's value (${levels[i - 1]!.value}): list levels from the mildest to the strictest`);
+    }
+  }
+}
+
+function detect(raw: RawDetect, ctx: Ctx): Detect {
+  switch (raw.type) {
+    case 'any':
+      return { type: 'any' };
+    case 'absence':
+      return { type: 'absence', after: raw.after };
+    case 'threshold':
+      return { type: 'threshold', ...windowOf(raw, ctx), ...limitOf(raw, ctx) };
+    case 'ratio':
+      return { type: 'ratio', ...windowOf(raw, ctx), numerator: selector(raw.numerator), ...limitOf(raw, ctx), min_total: raw.min_total ?? DEFAULTS.min_total };
+    case 'spike': {
+      const w = windowOf(raw, ctx);
+      const baseline = raw.baseline ?? DEFAULTS.spike_baseline;
+      if (baseline % w.window !== 0 || baseline < 3 * w.window) {
+        report(ctx, ['detect', 'baseline'], `must be a multiple of detect.window (${formatDuration(w.window)}) and at least 3 windows (got ${formatDuration(baseline)})`);
+      }
+      if (raw.levels !== undefined && raw.threshold !== undefined) report(ctx, ['detect', 'levels'], 'cannot be combined with detect.threshold');
+      if (raw.levels !== undefined) checkLevels(raw.levels, true, ctx);
+      const levels = raw.levels?.map((l) => ({ severity: l.severity as Severity, value: l.value }));
+      const d: Detect = {
+        type: 'spike',
+        ...w,
+        baseline,
+        seasonality: raw.seasonality ?? 'none',
+        min_count: raw.min_count ?? DEFAULTS.spike_min_count,
+        direction: raw.direction ?? 'up',
+        threshold: levels?.[0]?.value ?? raw.threshold ?? DEFAULTS.spike_threshold,
+      };
+      if (levels !== undefined) d.levels = levels;
+      return d;
+    }
+    case 'new_value': {
+      const d: Detect = {
+        type: 'new_value',
+        field: raw.field,
+        lookback: raw.lookback ?? DEFAULTS.new_value_lookback,
+        learn: raw.learn ?? 0,
+        max_values: raw.max_values ?? DEFAULTS.new_value_max_values,
+      };
+      if (raw.resolution !== undefined) d.resolution = raw.resolution;
+      return d;
+    }
+    case 'cardinality':
+      return { type: 'cardinality', ...windowOf(raw, ctx), field: raw.field, ...limitOf(raw, ctx) };
+    case 'quantile':
+      return { type: 'quantile', ...windowOf(raw, ctx), field: raw.field, q: raw.q, ...limitOf(raw, ctx), min_count: raw.min_count ?? DEFAULTS.quantile_min_count };
+    case 'gauge':
+      return { type: 'gauge', ...windowOf(raw, ctx), field: raw.field, aggregate: raw.aggregate ?? 'last', ...limitOf(raw, ctx) };
+    case 'consecutive': {
+      const d: Detect = { type: 'consecutive', failure: selector(raw.failure), count: raw.count };
+      if (raw.resolution !== undefined) d.resolution = raw.resolution;
+      return d;
+    }
+    case 'missing_follow_up': {
+      const d: Detect = {
+        type: 'missing_follow_up',
+        follow_up: selector(raw.follow_up),
+        within: raw.within,
+        max_pending: raw.max_pending ?? DEFAULTS.max_pending,
+        max_total_pending: raw.max_total_pending ?? DEFAULTS.max_total_pending,
+      };
+      if (raw.resolution !== undefined) d.resolution = raw.resolution;
+      return d;
+    }
+  }
 }
 
 function defaultSummary(d: Detect, groupBy: readonly string[]): string {
@@ -111,6 +198,27 @@ function defaultSummary(d: Detect, groupBy: readonly string[]): string {
       break;
     case 'absence':
       s = `{{pattern.id}}: no matching event for {{value}}s (limit ${formatDuration(d.after)})`;
+      break;
+    case 'spike':
+      s = `{{pattern.id}}: {{value}} events in ${formatDuration(d.window)} vs baseline {{baseline}} (score {{score}}, limit {{threshold}})`;
+      break;
+    case 'new_value':
+      s = `{{pattern.id}}: new ${d.field} not seen in ${formatDuration(d.lookback)}`;
+      break;
+    case 'cardinality':
+      s = `{{pattern.id}}: {{value}} distinct ${d.field} in ${formatDuration(d.window)} (limit ${d.op} {{threshold}})`;
+      break;
+    case 'quantile':
+      s = `{{pattern.id}}: p${Math.round(d.q * 1000) / 10} ${d.field} {{value}} over ${formatDuration(d.window)} (limit ${d.op} {{threshold}})`;
+      break;
+    case 'gauge':
+      s = `{{pattern.id}}: ${d.aggregate} ${d.field} {{value}} (limit ${d.op} {{threshold}})`;
+      break;
+    case 'consecutive':
+      s = '{{pattern.id}}: {{value}} consecutive failures (limit {{threshold}})';
+      break;
+    case 'missing_follow_up':
+      s = `{{pattern.id}}: {{value}} event(s) without a follow-up within ${formatDuration(d.within)}`;
       break;
   }
   if (groupBy.length > 0) s += ` [${groupBy.map((g) => `${g}={{group.${g}}}`).join(', ')}]`;
@@ -136,7 +244,9 @@ function checkSummary(summary: string, groupBy: readonly string[], ctx: Ctx): vo
 /** Builds the Pattern; pushes cross-field issues into `issues` (the result is only valid if none were added). */
 export function finalizePattern(raw: RawPattern, file: string, prefix: readonly Seg[], issues: ConfigIssue[]): Pattern {
   const ctx: Ctx = { file, prefix, issues };
-  const groupBy = raw.group_by ?? [];
+  const groupBy = [...(raw.group_by ?? [])];
+  // new_value fires per value: its field is always the last group_by field.
+  if (raw.detect.type === 'new_value' && !groupBy.includes(raw.detect.field)) groupBy.push(raw.detect.field);
   groupBy.forEach((g, i) => {
     if (groupBy.indexOf(g) !== i) report(ctx, ['group_by', i], `duplicate field "${g}"`);
   });
@@ -148,7 +258,9 @@ export function finalizePattern(raw: RawPattern, file: string, prefix: readonly 
   const d = detect(raw.detect, ctx);
   const summary = raw.summary ?? defaultSummary(d, groupBy);
   if (raw.summary !== undefined) checkSummary(raw.summary, groupBy, ctx);
-  const windowed = d.type === 'threshold' || d.type === 'ratio';
+  const windowed = 'window' in d;
+  // consecutive resolves at the first success; the others without a window wait 5 minutes.
+  const defaultResolve = windowed ? d.window : d.type === 'consecutive' ? 0 : DEFAULTS.resolve_after_windowless;
 
   const p: Pattern = {
     id: raw.id,
@@ -160,7 +272,7 @@ export function finalizePattern(raw: RawPattern, file: string, prefix: readonly 
     detect: d,
     grace: raw.grace ?? DEFAULTS.grace,
     for: raw.for ?? DEFAULTS.for,
-    resolve_after: raw.resolve_after ?? (windowed ? d.window : DEFAULTS.resolve_after_windowless),
+    resolve_after: raw.resolve_after ?? defaultResolve,
     repeat_interval: raw.repeat_interval ?? DEFAULTS.repeat_interval,
     severity: (raw.severity as Severity | undefined) ?? DEFAULTS.severity,
     labels,

@@ -126,18 +126,60 @@ const windowFields = {
   resolution: duration(1).optional(),
 };
 
+const severity = z.enum(SEVERITIES as [string, ...string[]]);
+/** `levels: [{severity: warning, value: 0.7}, {severity: critical, value: 0.85}]` (instead of value). */
+const levelsOf = (num: z.ZodNumber) => z.array(z.strictObject({ severity, value: num })).min(1).max(4);
+/** `value` or `levels` (exactly one: checked in finalize.ts). */
+const limitFields = (num: z.ZodNumber = z.number()) => ({ op: compareOp, value: num.optional(), levels: levelsOf(num).optional() });
+
 export const DETECT_VARIANTS = [
-  z.strictObject({ type: z.literal('threshold'), ...windowFields, op: compareOp, value: z.number() }),
+  z.strictObject({ type: z.literal('threshold'), ...windowFields, ...limitFields() }),
   z.strictObject({
     type: z.literal('ratio'),
     ...windowFields,
     numerator: selectorSchema,
-    op: compareOp,
-    value: z.number().min(0).max(1),
+    ...limitFields(z.number().min(0).max(1)),
     min_total: z.number().int().min(0).optional(),
   }),
   z.strictObject({ type: z.literal('any') }),
   z.strictObject({ type: z.literal('absence'), after: requiredDuration(1) }),
+  z.strictObject({
+    type: z.literal('spike'),
+    ...windowFields,
+    baseline: duration(1).optional(),
+    seasonality: z.enum(['none', 'daily']).optional(),
+    min_count: z.number().int().min(0).optional(),
+    direction: z.enum(['up', 'down', 'both']).optional(),
+    threshold: z.number().positive().optional(),
+    levels: levelsOf(z.number().positive()).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('new_value'),
+    field: fieldPath,
+    lookback: duration(1).optional(),
+    learn: duration().optional(),
+    max_values: z.number().int().min(1).max(10_000_000).optional(),
+    resolution: duration(1).optional(),
+  }),
+  z.strictObject({ type: z.literal('cardinality'), ...windowFields, field: fieldPath, ...limitFields() }),
+  z.strictObject({
+    type: z.literal('quantile'),
+    ...windowFields,
+    field: fieldPath,
+    q: z.number().gt(0).max(1),
+    ...limitFields(),
+    min_count: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({ type: z.literal('gauge'), ...windowFields, field: fieldPath, aggregate: z.enum(['last', 'max', 'min', 'avg']).optional(), ...limitFields() }),
+  z.strictObject({ type: z.literal('consecutive'), failure: selectorSchema, count: z.number().int().min(1).max(10_000), resolution: duration(1).optional() }),
+  z.strictObject({
+    type: z.literal('missing_follow_up'),
+    follow_up: selectorSchema,
+    within: requiredDuration(1),
+    max_pending: z.number().int().min(1).max(100_000).optional(),
+    max_total_pending: z.number().int().min(1).max(10_000_000).optional(),
+    resolution: duration(1).optional(),
+  }),
 ] as const;
 
 export const DETECT_TYPES = DETECT_VARIANTS.map((v) => v.shape.type.value);

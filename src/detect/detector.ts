@@ -55,6 +55,8 @@ export interface GroupOrigin {
   implicit: boolean;
   /** Time of the stream's first event (t0), the same for every group of the pattern. */
   streamStart: number;
+  /** The group key (detectors with pattern-wide state per key, e.g. new_value). */
+  key: string;
 }
 
 /**

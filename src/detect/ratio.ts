@@ -1,7 +1,7 @@
 import type { LogEvent } from '../model/event.js';
 import { ROLE_SUB } from '../model/match.js';
 import type { RatioDetect } from '../model/pattern.js';
-import { compare } from './detector.js';
+import { judgeLimit } from './levels.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
 import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry, windowNextChange } from '../window/window-state.js';
 import type { WindowState, WindowStateSnapshot } from '../window/window-state.js';
@@ -34,12 +34,9 @@ export function ratioDetector(d: RatioDetect, graceMs: number): Detector<WindowS
       const total = s.ring.sumTotal(e - n, e);
       const sub = s.ring.sumSub(e - n, e);
       const ratio = total > 0 ? sub / total : 0;
-      out.active = total >= minTotal && compare(ratio, d.op, d.value);
+      judgeLimit(ratio, d, total >= minTotal, out);
       out.value = ratio;
-      out.threshold = d.value;
-      out.op = d.op;
       out.count = total;
-      out.severity = undefined;
       out.baseline = undefined;
       out.score = undefined;
       out.windowStart = T - windowMs;

@@ -1,6 +1,7 @@
 import type { LogEvent } from '../model/event.js';
 import type { ThresholdDetect } from '../model/pattern.js';
 import { compare } from './detector.js';
+import { judgeLimit } from './levels.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
 import { createWindowState, restoreWindowState, snapshotWindowState, windowGeometry, windowNextChange } from '../window/window-state.js';
 import type { WindowState, WindowStateSnapshot } from '../window/window-state.js';
@@ -31,12 +32,9 @@ export function thresholdDetector(d: ThresholdDetect, graceMs: number): Detector
       s.ring.setBase(e - n);
       const count = s.ring.sumTotal(e - n, e);
       const warm = !emptyCanFire || T - windowMs >= s.createdAt;
-      out.active = warm && compare(count, d.op, d.value);
+      judgeLimit(count, d, warm, out);
       out.value = count;
-      out.threshold = d.value;
-      out.op = d.op;
       out.count = count;
-      out.severity = undefined;
       out.baseline = undefined;
       out.score = undefined;
       out.windowStart = T - windowMs;

@@ -144,7 +144,7 @@ export class PatternRuntime {
     const g: GroupRuntime = {
       key,
       group,
-      det: this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0 }),
+      det: this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0, key }),
       alert: newLifecycleState(seq),
       samples: new SampleRing(),
       hash: null,

@@ -44,18 +44,25 @@ interface WindowSpec {
   resolution: number;
 }
 
-export interface ThresholdDetect extends WindowSpec {
-  type: 'threshold';
+/**
+ * A limit: `value`, or `levels` (then `value` is the first level's value). Levels are ordered
+ * from the mildest to the strictest limit in the direction of `op` (ascending for >=/>,
+ * descending for <=/<); the strictest level satisfied gives the severity and the threshold.
+ */
+interface Limit {
   op: CompareOp;
   value: number;
+  levels?: readonly Level[];
 }
 
-export interface RatioDetect extends WindowSpec {
+export interface ThresholdDetect extends WindowSpec, Limit {
+  type: 'threshold';
+}
+
+export interface RatioDetect extends WindowSpec, Limit {
   type: 'ratio';
   /** Events (already matched by `match`) that form the numerator. */
   numerator: Selector;
-  op: CompareOp;
-  value: number;
   /** The ratio is only evaluated when the total is at least this. */
   min_total: number;
 }
@@ -74,7 +81,91 @@ export interface AbsenceDetect {
   resolution?: number;
 }
 
-export type Detect = ThresholdDetect | RatioDetect | AnyDetect | AbsenceDetect;
+export type SpikeDirection = 'up' | 'down' | 'both';
+
+/** Count in the window vs a robust baseline of past windows (src/detect/spike.ts). */
+export interface SpikeDetect extends WindowSpec {
+  type: 'spike';
+  /** How far back the recent baseline looks, ms (a multiple of window). */
+  baseline: number;
+  /** `daily`: the same window on up to 7 previous days, once 3 days of history exist. */
+  seasonality: 'none' | 'daily';
+  /** up: current count >= min_count; down: baseline >= min_count. */
+  min_count: number;
+  direction: SpikeDirection;
+  /** Score limit (z-score scale; |score| for `both`). */
+  threshold: number;
+  /** Score levels (instead of threshold); op is '>=' on the score. */
+  levels?: readonly Level[];
+}
+
+/** A value of `field` not seen within `lookback` (src/detect/new-value.ts). */
+export interface NewValueDetect {
+  type: 'new_value';
+  field: string;
+  lookback: number;
+  /** Learn without alerting for this long after the stream's first event, ms. */
+  learn: number;
+  /** Values tracked exactly; beyond, a time-sliced Bloom filter. */
+  max_values: number;
+  resolution?: number;
+}
+
+/** Distinct values of `field` in the window (src/detect/cardinality.ts). */
+export interface CardinalityDetect extends WindowSpec, Limit {
+  type: 'cardinality';
+  field: string;
+}
+
+/** A quantile of numeric `field` in the window (src/detect/quantile.ts). */
+export interface QuantileDetect extends WindowSpec, Limit {
+  type: 'quantile';
+  field: string;
+  /** In (0, 1], e.g. 0.95. */
+  q: number;
+  /** Judge only windows with at least this many values. */
+  min_count: number;
+}
+
+/** The last/max/min/avg of numeric `field` in the window (src/detect/gauge.ts). */
+export interface GaugeDetect extends WindowSpec, Limit {
+  type: 'gauge';
+  field: string;
+  aggregate: 'last' | 'max' | 'min' | 'avg';
+}
+
+/** N consecutive matched events satisfying `failure` (src/detect/consecutive.ts). */
+export interface ConsecutiveDetect {
+  type: 'consecutive';
+  failure: Selector;
+  count: number;
+  resolution?: number;
+}
+
+/** `match` (A) not followed by `follow_up` (B) within `within` (src/detect/missing-follow-up.ts). */
+export interface MissingFollowUpDetect {
+  type: 'missing_follow_up';
+  follow_up: Selector;
+  within: number;
+  /** Pending A events kept per group (oldest kept; newer ones overflow, counted). */
+  max_pending: number;
+  /** Pending A events kept over all groups of the pattern. */
+  max_total_pending: number;
+  resolution?: number;
+}
+
+export type Detect =
+  | ThresholdDetect
+  | RatioDetect
+  | AnyDetect
+  | AbsenceDetect
+  | SpikeDetect
+  | NewValueDetect
+  | CardinalityDetect
+  | QuantileDetect
+  | GaugeDetect
+  | ConsecutiveDetect
+  | MissingFollowUpDetect;
 export type DetectType = Detect['type'];
 
 export interface Pattern {

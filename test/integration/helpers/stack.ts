@@ -2,7 +2,9 @@
 // Every name is unique per test, and every resource a test creates is registered with a
 // Cleanup so the shared broker and node are left as they were found.
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
@@ -100,9 +102,22 @@ export async function deleteGroups(kafka: Kafka, groupIds: string[]): Promise<vo
 
 // ---------------------------------------------------------------- Elasticsearch
 
-const require = createRequire(import.meta.url);
-const clientVersion = (require('@elastic/elasticsearch/package.json') as { version: string }).version;
-export const esClientMajor = Number(clientVersion.split('.')[0]);
+// Not `require('@elastic/elasticsearch/package.json')`: the 8.x client does not export that subpath.
+function readClientVersion(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('@elastic/elasticsearch'));
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@elastic/elasticsearch' && pkg.version !== undefined) return pkg.version;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the version of @elastic/elasticsearch');
+    dir = parent;
+  }
+}
+export const esClientVersion = readClientVersion();
+export const esClientMajor = Number(esClientVersion.split('.')[0]);
 
 function serverMajor(): number {
   return Number(stackInfo().elasticsearchVersion.split('.')[0]);

@@ -25,6 +25,7 @@ export class TokenBucket {
     this.tokens = Math.min(this.burst, this.tokens + (t - this.last) * this.perMs);
     this.last = t;
     this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil(-this.tokens / this.perMs);
+    // The epsilon absorbs floating-point error so a wait never lands a hair inside the 60 s window.
+    return this.tokens >= 0 ? 0 : Math.ceil(-this.tokens / this.perMs + 1e-6);
   }
 }

@@ -32,7 +32,7 @@ describe('TokenBucket', () => {
         }
         return true;
       }),
-      { numRuns: 200 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -8,7 +8,7 @@
  * and try the same batch again later" (every sink here is idempotent on redelivery).
  * Modelled on OpenTelemetry's SpanExporter (export/forceFlush/shutdown).
  */
-import type { TriplineError } from '../model/errors.js';
+import { TriplineError } from '../model/errors.js';
 
 export interface DeadLetter<T> {
   readonly item: T;
@@ -73,5 +73,45 @@ export class HealthTracker {
     return this.lastError === undefined
       ? { healthy: !this.stalled, stalled: this.stalled }
       : { healthy: !this.stalled, stalled: this.stalled, lastError: this.lastError };
+  }
+}
+
+/**
+ * The send/flush/close/health plumbing every sink shares: in-flight tracking for `flush`, refusal
+ * after `close`, and a HealthTracker. Subclasses implement `doSend` and report outcomes through
+ * `health_`.
+ */
+export abstract class BaseSink<T> implements Sink<T> {
+  protected readonly health_ = new HealthTracker();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly sinkName: string) {}
+
+  protected abstract doSend(batch: readonly T[]): Promise<SendResult<T>>;
+
+  send(batch: readonly T[]): Promise<SendResult<T>> {
+    if (this.closed) return Promise.reject(new TriplineError('SINK_CLOSED', `${this.sinkName} sink is closed`));
+    const p = this.doSend(batch);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  isStalled(): boolean {
+    return this.health_.isStalled();
+  }
+
+  health(): SinkHealth {
+    return this.health_.health();
   }
 }

@@ -12,8 +12,8 @@ import type { BatchLimits } from '../batcher.js';
 import { chunk } from '../batcher.js';
 import { withRetry } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
-import { HealthTracker } from '../sink.js';
-import type { DeadLetter, SendResult, Sink, SinkHealth } from '../sink.js';
+import { BaseSink } from '../sink.js';
+import type { DeadLetter, SendResult } from '../sink.js';
 import { bulkBody, classifyBulkResponse, encodeItems } from './bulk.js';
 import type { EncodedItem } from './bulk.js';
 import type { DocumentCodec } from './documents.js';
@@ -54,40 +54,14 @@ function retryInside(e: TriplineError): boolean {
   return e.retriable && e.code !== 'SINK_AUTH' && e.code !== 'SINK_STALLED';
 }
 
-export class ElasticsearchSink<T> implements Sink<T> {
-  private readonly health_ = new HealthTracker();
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+export class ElasticsearchSink<T> extends BaseSink<T> {
   readonly stats: ElasticsearchSinkStats = { acknowledged: 0, duplicates: 0, deadLettered: 0, retriedItems: 0, failedRequests: 0 };
 
-  constructor(private readonly opts: ElasticsearchSinkOptions<T>) {}
-
-  send(batch: readonly T[]): Promise<SendResult<T>> {
-    if (this.closed) return Promise.reject(new TriplineError('SINK_CLOSED', 'elasticsearch sink is closed'));
-    const p = this.doSend(batch);
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
-    return p;
+  constructor(private readonly opts: ElasticsearchSinkOptions<T>) {
+    super('elasticsearch');
   }
 
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.flush();
-  }
-
-  isStalled(): boolean {
-    return this.health_.isStalled();
-  }
-
-  health(): SinkHealth {
-    return this.health_.health();
-  }
-
-  private async doSend(batch: readonly T[]): Promise<SendResult<T>> {
+  protected async doSend(batch: readonly T[]): Promise<SendResult<T>> {
     try {
       const decision = await this.opts.setup.ensureReady();
       const result = await this.write(batch, decision.mode);

@@ -12,8 +12,8 @@ import { TriplineError } from '../../model/errors.js';
 import type { AlertTransition } from '../../model/transition.js';
 import { withRetry } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
-import { HealthTracker } from '../sink.js';
-import type { DeadLetter, SendResult, Sink, SinkHealth } from '../sink.js';
+import { BaseSink } from '../sink.js';
+import type { DeadLetter, SendResult } from '../sink.js';
 
 export interface KafkaAlertSinkOptions {
   readonly producer: Pick<Producer, 'send'>;
@@ -68,39 +68,13 @@ interface Encoded {
   readonly message: Message;
 }
 
-export class KafkaAlertSink implements Sink<AlertTransition> {
-  private readonly health_ = new HealthTracker();
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+export class KafkaAlertSink extends BaseSink<AlertTransition> {
 
-  constructor(private readonly opts: KafkaAlertSinkOptions) {}
-
-  send(batch: readonly AlertTransition[]): Promise<SendResult<AlertTransition>> {
-    if (this.closed) return Promise.reject(new TriplineError('SINK_CLOSED', 'kafka alert sink is closed'));
-    const p = this.doSend(batch);
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
-    return p;
+  constructor(private readonly opts: KafkaAlertSinkOptions) {
+    super('kafka alert');
   }
 
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.flush();
-  }
-
-  isStalled(): boolean {
-    return this.health_.isStalled();
-  }
-
-  health(): SinkHealth {
-    return this.health_.health();
-  }
-
-  private async doSend(batch: readonly AlertTransition[]): Promise<SendResult<AlertTransition>> {
+  protected async doSend(batch: readonly AlertTransition[]): Promise<SendResult<AlertTransition>> {
     const max = this.opts.maxMessageBytes ?? 1_000_000;
     const encoded: Encoded[] = [];
     const deadLettered: DeadLetter<AlertTransition>[] = [];

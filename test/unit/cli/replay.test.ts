@@ -1,37 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parsePatterns } from '../../../src/config/index.js';
 import { replayLines, splitLines } from '../../../src/cli/replay.js';
-
-interface CorpusEntry {
-  name: string;
-  reason: string;
-  line?: string;
-  hex?: string;
-  expand?: Record<string, [string, number]>;
-}
+import { corpusRaw, loadCorpus } from '../../support/bad-input-corpus.js';
 
 function corpusBytes(): { bytes: Buffer; expected: Record<string, number>; lines: number } {
-  const entries = readFileSync('test/fixtures/bad-input/corpus.ndjson', 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as CorpusEntry)
-    // A line that itself contains a newline cannot be one line of an NDJSON file.
-    .filter((e) => e.hex !== undefined || !(e.line ?? '').includes('\n'));
+  const entries = loadCorpus();
   const expected: Record<string, number> = {};
   const parts: Buffer[] = [];
   for (const e of entries) {
-    let s: Buffer;
-    if (e.hex !== undefined) s = Buffer.from(e.hex, 'hex');
-    else {
-      let t = e.line!;
-      for (const [k, [text, n]] of Object.entries(e.expand ?? {})) t = t.split(k).join(text.repeat(n));
-      s = Buffer.from(t, 'utf8');
-    }
+    const r = corpusRaw(e);
+    const s = typeof r === 'string' ? Buffer.from(r, 'utf8') : Buffer.from(r);
+    // A line that itself contains a newline cannot be one line of an NDJSON file.
     if (s.includes(10)) continue;
     parts.push(s, Buffer.from('\n'));
     expected[e.reason] = (expected[e.reason] ?? 0) + 1;

@@ -1,30 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../../src/decode/decode.js';
 import { DECODE_ERROR_REASONS, isDecodeError } from '../../../src/model/event.js';
+import { corpusRaw, loadCorpus } from '../../support/bad-input-corpus.js';
 
-interface CorpusEntry {
-  name: string;
-  reason: string;
-  /** The raw line as a string... */
-  line?: string;
-  /** ...or as hex bytes (invalid UTF-8 and the like). */
-  hex?: string;
-  /** Placeholder -> [text, repeat count], to keep huge lines out of the file. */
-  expand?: Record<string, [string, number]>;
-}
-
-const corpus: CorpusEntry[] = readFileSync('test/fixtures/bad-input/corpus.ndjson', 'utf8')
-  .split('\n')
-  .filter((l) => l !== '')
-  .map((l) => JSON.parse(l) as CorpusEntry);
-
-function raw(e: CorpusEntry): string | Uint8Array {
-  if (e.hex !== undefined) return Buffer.from(e.hex, 'hex');
-  let s = e.line!;
-  for (const [k, [text, n]] of Object.entries(e.expand ?? {})) s = s.split(k).join(text.repeat(n));
-  return s;
-}
+const corpus = loadCorpus();
+const raw = corpusRaw;
 
 describe('bad-input corpus', () => {
   const dec = createDecoder();

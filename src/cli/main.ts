@@ -8,6 +8,7 @@ import { loadPatterns } from '../config/load-patterns.js';
 import { runCheck } from './check.js';
 import { runReplay } from './replay.js';
 import { runDemo } from './demo.js';
+import { runPatternsTestCommand } from './patterns-test.js';
 
 const write = (s: string): void => {
   process.stdout.write(s);
@@ -59,6 +60,18 @@ export function buildProgram(): Command {
     .option('--print-sample', 'print the generated sample as NDJSON instead of replaying it')
     .action(async (o: { patterns: string; format: 'table' | 'ndjson'; printSample?: boolean }) => {
       await runDemo(o, write);
+    });
+
+  program
+    .command('patterns')
+    .description('pattern authoring tools')
+    .command('test')
+    .description('run the fixture tests of DIR/tests/*.yaml against the patterns of DIR; exit 1 on any failure')
+    .argument('[dir]', 'patterns directory', process.env['TRIPLINE_PATTERNS'] ?? 'patterns')
+    .option('--tests <dir>', 'test files directory (default DIR/tests)')
+    .action(async (dir: string, o: { tests?: string }) => {
+      const code = await runPatternsTestCommand(dir, o.tests, (line) => write(line + '\n'));
+      if (code !== 0) process.exitCode = code;
     });
 
   return program;

@@ -8,7 +8,7 @@ import { ev, makePattern } from '../engine/helpers.js';
 
 function setup(detect: Detect, grace = 0, createdAt = 0, implicit = false) {
   const det: Detector = createDetector(makePattern({ detect, grace }));
-  const state = det.createState({ createdAt, nextT: det.resolution, implicit, streamStart: createdAt });
+  const state = det.createState({ createdAt, nextT: det.resolution, implicit, streamStart: createdAt, key: '[]' });
   const out: Evaluation = emptyEvaluation();
   const evalAt = (T: number) => {
     det.evaluate(state, T, 'inactive', out);

@@ -18,6 +18,12 @@ export const DEMO_INCIDENTS = [
   { pattern: 'export-webhook-failed-by-org', group: { org_id: 'org_globex' }, at: '02:30', what: 'the same outage, seen per organisation' },
   { pattern: 'stripe-webhook-errors', group: {}, at: '03:00', what: '5 handler errors in 3 minutes after a bad deploy' },
   { pattern: 'job-heartbeat-missing', group: {}, at: '03:10', what: 'the job loop hangs for 15 minutes' },
+  // After its one-hour learning period, every first block of a host is news (new_value).
+  { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h2.partners.example' }, at: '01:34', what: 'first block of a new partner host' },
+  { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'hooks.initech.example' }, at: '02:10', what: 'first block of a new customer host' },
+  { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h3.partners.example' }, at: '02:11', what: 'first block of a new partner host' },
+  { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h4.partners.example' }, at: '02:48', what: 'first block of a new partner host' },
+  { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h5.partners.example' }, at: '03:25', what: 'first block of a new partner host' },
 ] as const;
 
 /** Near-misses the sample contains: they must NOT fire. */

@@ -10,6 +10,12 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM node:20-bookworm-slim
+# tini as PID 1: forwards SIGTERM/SIGINT to node (which handles them in `tripline run`: drain,
+# commit, leave the group within TRIPLINE_SHUTDOWN_TIMEOUT_MS) and reaps zombies. Node as PID 1
+# gets no default signal dispositions, and Kubernetes has no `docker run --init`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     TRIPLINE_PATTERNS=/app/patterns
 WORKDIR /app
@@ -18,7 +24,9 @@ COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
 COPY patterns ./patterns
-# The official node image ships an unprivileged 'node' user (uid 1000).
-USER node
-ENTRYPOINT ["node", "bin/tripline.js"]
+# The official node image's unprivileged 'node' user, numerically, so Kubernetes'
+# runAsNonRoot can verify it. tsx writes its compile cache to the temp dir (writable /tmp).
+USER 1000:1000
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "bin/tripline.js"]
 CMD ["run"]

@@ -9,6 +9,7 @@ import { runCheck } from './check.js';
 import { runReplay } from './replay.js';
 import { runDemo } from './demo.js';
 import { runPatternsTestCommand } from './patterns-test.js';
+import { replayReport } from './replay-report.js';
 
 const write = (s: string): void => {
   process.stdout.write(s);
@@ -34,13 +35,17 @@ export function buildProgram(): Command {
     .option('--from <time>', 'ignore events before this time (ISO 8601 or epoch ms)', parseTime)
     .option('--to <time>', 'ignore events at or after this time', parseTime)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'ndjson']).default('table'))
-    .action(async (file: string, o: { patterns: string; from?: number; to?: number; format: 'table' | 'ndjson' }) => {
+    .option('--report <file>', 'also write a self-contained HTML backtest report (charts per pattern and top groups)')
+    .action(async (file: string, o: { patterns: string; from?: number; to?: number; format: 'table' | 'ndjson'; report?: string }) => {
       const patterns = await loadPatterns(o.patterns);
       const progress = process.stderr.isTTY
         ? (c: { read: number }) => process.stderr.write(`\rreplay: ${c.read} lines`)
         : undefined;
-      await runReplay(file, patterns, { format: o.format, ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }), ...(progress ? { progress } : {}) }, write);
+      const range = { ...(o.from === undefined ? {} : { from: o.from }), ...(o.to === undefined ? {} : { to: o.to }) };
+      const report = o.report === undefined ? undefined : replayReport(o.report, patterns, { source: file === '-' ? 'stdin' : file, ...range });
+      const res = await runReplay(file, patterns, { format: o.format, ...range, ...(progress ? { progress } : {}), ...(report ? { onEvaluate: report.onEvaluate } : {}) }, write);
       if (progress) process.stderr.write('\n');
+      report?.write(res);
     });
 
   program

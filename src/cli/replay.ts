@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Pattern } from '../model/pattern.js';
 import type { AlertTransition } from '../model/transition.js';
+import type { EngineOptions } from '../engine/engine.js';
 import { createDetection } from '../pipeline.js';
 import type { DetectionCounters } from '../pipeline.js';
 import { formatTable, formatSummary } from './replay-format.js';
@@ -19,6 +20,8 @@ export interface ReplayOptions {
   advanceEvery?: number;
   /** Progress callback target (stderr when it is a TTY). */
   progress?: (counters: DetectionCounters) => void;
+  /** Per-evaluation hook (the `--report` collector). */
+  onEvaluate?: EngineOptions['onEvaluate'];
 }
 
 export interface ReplayResult {
@@ -33,7 +36,11 @@ export async function replayLines(
   opts: Omit<ReplayOptions, 'format'> = {},
   onTransition?: (t: AlertTransition) => void,
 ): Promise<ReplayResult> {
-  const det = createDetection(patterns, { ...(opts.from === undefined ? {} : { from: opts.from }), ...(opts.to === undefined ? {} : { to: opts.to }) });
+  const det = createDetection(patterns, {
+    ...(opts.from === undefined ? {} : { from: opts.from }),
+    ...(opts.to === undefined ? {} : { to: opts.to }),
+    ...(opts.onEvaluate === undefined ? {} : { engine: { onEvaluate: opts.onEvaluate } }),
+  });
   const every = opts.advanceEvery ?? 1024;
   const all: AlertTransition[] = [];
   const emit = (ts: AlertTransition[]): void => {

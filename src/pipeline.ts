@@ -5,19 +5,50 @@
  * parameter, so `tripline replay` and `tripline run` drive exactly the same code: replay feeds
  * it lines from a file, the service feeds it Kafka records and wall-clock ticks.
  */
-import { createDecoder } from './decode/index.js';
 import type { DecodeOptions } from './decode/index.js';
+import { createFastDecoder } from './decode/fast.js';
+import type { DecodePath } from './decode/fast.js';
 import { createEngine } from './engine/engine.js';
 import type { Engine, EngineOptions, EngineStats } from './engine/engine.js';
-import { createMatcher } from './match/index.js';
+import { createMatcher, neededEventNames, neededFields } from './match/index.js';
 import type { DecodeError, DecodeErrorReason } from './model/event.js';
 import { isDecodeError } from './model/event.js';
 import type { Matcher } from './model/match.js';
 import type { Pattern } from './model/pattern.js';
 import type { AlertTransition } from './model/transition.js';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from './config/service-config.js';
+import type { EngineSnapshot } from './engine/engine.js';
+import { TriplineError } from './model/errors.js';
+import { AlertFanOut, DeliveryQueue } from './sink/delivery-queue.js';
+import type { QueueStatus } from './sink/delivery-queue.js';
+import { createEsClient } from './sink/elasticsearch/client.js';
+import type { MetricRecord } from './sink/elasticsearch/documents.js';
+import { createElasticsearchSinks } from './sink/elasticsearch/index.js';
+import { KafkaAlertSink, createAlertProducer } from './sink/kafka/alert-sink.js';
+import { MetricEmitter } from './sink/metric-emitter.js';
+import type { MetricEmitterState } from './sink/metric-emitter.js';
+import { PagerDutySink, parsePagerDutyRoutingConfig } from './sink/pagerduty/index.js';
+import type { PagerDutyRoutingConfig } from './sink/pagerduty/index.js';
+import type { Sink } from './sink/sink.js';
+import { CheckpointStore } from './source/checkpoint-store.js';
+import { DlqWriter } from './source/dlq.js';
+import type { DlqEntry } from './source/dlq.js';
+import { createKafka, mapKafkaError } from './source/kafka-client.js';
+import { KafkaSource } from './source/kafka-source.js';
+import type { BatchContext, BatchHandler, SourceRecord } from './source/kafka-source.js';
+import { tpKey } from './source/offset-tracker.js';
+import type { ProbeResult, TelemetryServer } from './telemetry/http-server.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 export interface DetectionOptions {
   decode?: DecodeOptions;
+  /**
+   * Decode implementation (src/decode/fast.ts; same events and errors, see BENCHMARKS.md):
+   * 'extract' (default) scans lines and extracts only the pattern fields, 'prefilter' JSON.parses
+   * the lines some pattern references, 'full' JSON.parses every line.
+   */
+  decodePath?: DecodePath;
   engine?: EngineOptions;
   /** Only events with from <= time < to are fed to the engine (others are counted as `filtered`). */
   from?: number;
@@ -57,7 +88,7 @@ export interface Detection {
 }
 
 export function createDetection(patterns: readonly Pattern[], opts: DetectionOptions = {}): Detection {
-  const decoder = createDecoder(opts.decode ?? {});
+  const decoder = createFastDecoder({ ...opts.decode, fields: neededFields(patterns), names: neededEventNames(patterns), path: opts.decodePath ?? 'extract' });
   const matcher: Matcher = createMatcher([...patterns]);
   const engine = createEngine(patterns, opts.engine ?? {});
   const from = opts.from ?? -Infinity;
@@ -101,5 +132,398 @@ export function createDetection(patterns: readonly Pattern[], opts: DetectionOpt
       return c;
     },
     engineStats: () => engine.stats(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service (`tripline run`): Kafka source -> Detection -> alert/metric/DLQ sinks, checkpointed.
+//
+// Offsets. Every record handed over carries one extra hold (OffsetTracker) released only by the
+// checkpoint that covers it, so the source's own commits (periodic, rebalance, shutdown) can never
+// pass the last checkpoint. A checkpoint, under the same lock as record processing and ticks:
+//   (1) waits until every delivery derived so far (alerts to every sink, metric docs, DLQ writes)
+//       is acknowledged, (2) writes {engine snapshot, next offset per partition, metric emission
+//       state} to the compacted state topic (acks=all), (3) releases the holds; the source then
+//       commits the same offsets. Taken every commit_interval_ms, right after any batch that
+//       produced a PagerDuty-bound transition (firing/resolved), on rebalance and at shutdown.
+// Restart. The checkpoint is restored into the engine and its offsets are the truth: records
+//   below them (redelivered from an older committed offset) are skipped, not re-observed.
+//   Records after them are replayed and regenerate identical transitions and metric records
+//   (deterministic ids: ES answers 409, PagerDuty dedups on the open incident).
+// Residual risk. A crash after a PagerDuty resolve was acknowledged but before the checkpoint
+//   that follows it re-sends trigger+resolve of that incident on restart: PagerDuty opens and
+//   closes a second incident. The window is one checkpoint write (ms) after the PD ack.
+// ---------------------------------------------------------------------------------------------
+
+const EMPTY = new Uint8Array(0);
+const CHECKPOINT_VERSION = 1;
+
+export interface ServiceCheckpoint {
+  version: typeof CHECKPOINT_VERSION;
+  group_id: string;
+  saved_at: string;
+  engine: EngineSnapshot;
+  /** topic -> partition -> next offset to observe. */
+  offsets: Record<string, Record<string, string>>;
+  /** Engine partition index of each topic-partition, in order of first sight. */
+  partition_index: Array<[string, number]>;
+  metrics: MetricEmitterState;
+}
+
+export interface ServiceOptions {
+  config: ServiceConfig;
+  patterns: readonly Pattern[];
+  logger: Logger;
+  metrics: Metrics;
+  server?: TelemetryServer | undefined;
+}
+
+export interface ServiceHandle {
+  /** Graceful stop: stop fetching, deliver, checkpoint, commit, leave the group. */
+  stop(): Promise<void>;
+  /** Hard stop: abort deliveries, leave without committing. */
+  abort(): Promise<void>;
+  /** Rejects with the error when the service cannot go on. */
+  readonly fatal: Promise<never>;
+  checkpointNow(reason: string): Promise<void>;
+}
+
+interface Held {
+  record: SourceRecord;
+  ctx: BatchContext;
+}
+
+function dlqSink(dlq: DlqWriter): Sink<DlqEntry> {
+  let stalled = false;
+  return {
+    async send(batch) {
+      try {
+        await dlq.writeMany(batch);
+      } catch (e) {
+        stalled = true;
+        throw e;
+      }
+      stalled = false;
+      return { acknowledged: batch, duplicates: 0, deadLettered: [] };
+    },
+    flush: async () => undefined,
+    close: () => dlq.stop(),
+    isStalled: () => stalled,
+    health: () => ({ healthy: !stalled, stalled }),
+  };
+}
+
+function pagerDutyRouting(cfg: ServiceConfig): PagerDutyRoutingConfig | undefined {
+  const pd = cfg.pagerduty;
+  const names = Object.keys(pd.routing_keys);
+  if (names.length === 0) return undefined;
+  return parsePagerDutyRoutingConfig(
+    {
+      events_url: pd.events_url,
+      route: pd.route ?? { receiver: names[0] },
+      receivers: names.map((name) => ({ name, routing_key_env: pd.routing_keys[name]!.routing_key_env })),
+      source: pd.source,
+      send_repeats: pd.send_repeats,
+      rate_limit_per_minute: pd.rate_limit_per_minute,
+      request_timeout_ms: pd.request_timeout_ms,
+      retry: pd.retry,
+      ...(cfg.kibana_url === undefined ? {} : { kibana_url: cfg.kibana_url }),
+    },
+    'config',
+    'pagerduty',
+  );
+}
+
+export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
+  const { config: cfg, patterns, logger, metrics: m } = o;
+  const kcfg = cfg.kafka;
+  if (kcfg === undefined) throw new TriplineError('CONFIG_INVALID', 'kafka: required for tripline run');
+  const kafka = createKafka(kcfg, logger);
+  const closers: Array<() => Promise<unknown>> = [];
+
+  // Sinks.
+  const alertQueues: DeliveryQueue<AlertTransition>[] = [];
+  let metricQueue: DeliveryQueue<MetricRecord> | undefined;
+  let esPing: (() => Promise<ProbeResult>) | undefined;
+  if (cfg.elasticsearch !== undefined) {
+    const es = cfg.elasticsearch;
+    const sinks = createElasticsearchSinks(es, es.sink, { logger });
+    closers.push(() => sinks.close());
+    alertQueues.push(new DeliveryQueue({ name: 'elasticsearch-alerts', sink: sinks.alerts, logger, metrics: m }));
+    metricQueue = new DeliveryQueue({ name: 'elasticsearch-metrics', sink: sinks.metrics, logger, metrics: m });
+    sinks.setup.ensureReady().catch((err: unknown) => logger.warn({ err }, 'Elasticsearch setup failed; sinks retry it'));
+    const { client } = createEsClient(es, es.sink);
+    closers.push(() => client.close());
+    esPing = async () => {
+      try {
+        await client.cluster.health({ timeout: '1s' }, { requestTimeout: 1500, maxRetries: 0 });
+        return { ok: true, detail: 'reachable' };
+      } catch {
+        return { ok: false, detail: 'unreachable' };
+      }
+    };
+  }
+  const routing = pagerDutyRouting(cfg);
+  if (routing !== undefined) {
+    const pd = new PagerDutySink({ config: routing, routingKeys: (n) => cfg.pagerduty.routing_keys[n]?.key?.reveal(), logger: logger.child({ sink: 'pagerduty' }) });
+    closers.push(() => pd.close());
+    alertQueues.push(new DeliveryQueue({ name: 'pagerduty', sink: pd, logger, metrics: m }));
+  }
+  if (kcfg.alerts_topic !== undefined) {
+    const producer = createAlertProducer(kafka);
+    await producer.connect().catch((e: unknown) => {
+      throw mapKafkaError(e, 'connecting the alert producer', kcfg);
+    });
+    const sink = new KafkaAlertSink({ producer, topic: kcfg.alerts_topic, retry: { maxAttempts: 5, maxTimeMs: 30_000, minDelayMs: 200, maxDelayMs: 5_000 }, logger });
+    closers.push(() => sink.close().finally(() => producer.disconnect()));
+    alertQueues.push(new DeliveryQueue({ name: 'kafka-alerts', sink, logger, metrics: m }));
+  }
+  const fanOut = new AlertFanOut(alertQueues);
+  const dlq = new DlqWriter({ kafka, config: kcfg, logger, metrics: m });
+  const dlqQueue = new DeliveryQueue<DlqEntry>({ name: 'dlq', sink: dlqSink(dlq), logger, metrics: m });
+  closers.push(() => dlq.stop());
+  const allQueues = (): QueueStatus[] => [...alertQueues, ...(metricQueue ? [metricQueue] : []), dlqQueue];
+
+  // Checkpoint store and state.
+  const store = new CheckpointStore({ kafka, kafkaConfig: kcfg, topic: kcfg.state_topic ?? `${kcfg.group_id}-state`, key: kcfg.group_id, logger });
+  closers.push(() => store.close());
+  await store.ensureTopic();
+  const emitter = new MetricEmitter({ intervalMs: cfg.metrics_interval_ms });
+  const det = createDetection(patterns, {
+    decode: { maxBytes: cfg.max_message_bytes },
+    engine: { idleTimeoutMs: cfg.idle_timeout_ms, onEvaluate: emitter.onEvaluate },
+  });
+  const positions = new Map<string, bigint>();
+  const partIndex = new Map<string, number>();
+  const restored = (await store.load()) as ServiceCheckpoint | undefined;
+  if (restored !== undefined) {
+    if (restored.version !== CHECKPOINT_VERSION) throw new TriplineError('STATE_RESTORE_FAILED', `unsupported checkpoint version ${String(restored.version)}`);
+    det.engine.restore(restored.engine);
+    emitter.restore(restored.metrics);
+    for (const [topic, parts] of Object.entries(restored.offsets)) for (const [p, off] of Object.entries(parts)) positions.set(tpKey(topic, Number(p)), BigInt(off));
+    restored.partition_index.forEach(([topic, p], i) => partIndex.set(tpKey(topic, p), i));
+    logger.info({ 'tripline.checkpoint.saved_at': restored.saved_at, 'tripline.checkpoint.partitions': positions.size }, 'restored window state from checkpoint');
+  }
+  const indexOf = (topic: string, partition: number): number => {
+    const k = tpKey(topic, partition);
+    let i = partIndex.get(k);
+    if (i === undefined) partIndex.set(k, (i = partIndex.size));
+    return i;
+  };
+
+  // Everything that touches the engine runs through one lock, in order.
+  let lock: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const run = lock.then(fn);
+    lock = run.catch(() => undefined);
+    return run;
+  };
+  let held: Held[] = [];
+  let dirty = false;
+  let pdBound = false;
+  let stopping = false;
+  const hasPd = routing !== undefined;
+  const track = (p: Promise<void>): void => {
+    p.catch((err: unknown) => {
+      if (!stopping) logger.error({ err }, 'delivery failed');
+    });
+  };
+  const emit = (ts: AlertTransition[]): void => {
+    if (ts.length > 0) {
+      dirty = true;
+      for (const t of ts) m.alertTransitions.inc({ pattern: t.pattern.id, state: t.alert.state });
+      m.componentSentEvents.inc({ stage: 'alert' }, ts.length);
+      if (hasPd && ts.some((t) => t.alert.state !== 'pending')) pdBound = true;
+      logger.info({ 'tripline.transitions': ts.map((t) => `${t.alert.id}:${t.alert.state}`) }, 'alert transitions');
+      track(fanOut.send(ts));
+    }
+    const recs = emitter.drain();
+    if (recs.length > 0 && metricQueue !== undefined) {
+      dirty = true;
+      track(metricQueue.enqueue(recs));
+    }
+  };
+
+  const checkpoint = async (reason: string): Promise<void> => {
+    await serial(async () => {
+      if (held.length === 0 && !dirty) return;
+      const holds = held;
+      held = [];
+      try {
+        await Promise.all(allQueues().map((q) => q.idle()));
+        const offsets: ServiceCheckpoint['offsets'] = {};
+        for (const [k, next] of positions) {
+          const [topic, p] = k.split('\u0000') as [string, string];
+          (offsets[topic] ??= {})[p] = next.toString();
+        }
+        const cp: ServiceCheckpoint = {
+          version: CHECKPOINT_VERSION,
+          group_id: kcfg.group_id,
+          saved_at: new Date().toISOString(),
+          engine: det.engine.snapshot(),
+          offsets,
+          partition_index: [...partIndex.keys()].map((k) => {
+            const [topic, p] = k.split('\u0000') as [string, string];
+            return [topic, Number(p)];
+          }),
+          metrics: emitter.snapshot(),
+        };
+        dirty = false;
+        pdBound = false;
+        await store.save(cp);
+      } catch (e) {
+        held = [...holds, ...held];
+        dirty = true;
+        throw e;
+      }
+      for (const h of holds) h.ctx.ack(h.record);
+      logger.debug({ reason, records: holds.length, bytes: store.lastBytes }, 'checkpoint written');
+    });
+    await source.commit().catch(() => undefined);
+  };
+
+  // Backpressure: pause every partition while a sink is stalled or too far behind.
+  let paused = false;
+  const MAX_PENDING = 32;
+  const backpressure = (): void => {
+    const qs = allQueues();
+    const over = qs.some((q) => q.stalled() || q.pending() > MAX_PENDING);
+    if (over && !stopping) {
+      if (!paused) logger.warn({ stalled: qs.filter((q) => q.stalled()).map((q) => q.name) }, 'sink stalled or behind; pausing consumption');
+      paused = true;
+      source.pauseAll();
+    } else if (paused && qs.every((q) => q.pending() === 0)) {
+      paused = false;
+      source.resumeAll();
+      logger.info('sinks drained; resuming consumption');
+    }
+  };
+
+  // Assigned partitions hold the event clock until they deliver or idle (no false lateness
+  // because one partition's batch was handled before another's first one).
+  const expected = new Set<string>();
+  const expectAssigned = (): void => {
+    for (const tp of source.assignment()) {
+      const k = tpKey(tp.topic, tp.partition);
+      if (expected.has(k)) continue;
+      expected.add(k);
+      det.engine.expectPartition(indexOf(tp.topic, tp.partition), Date.now());
+    }
+  };
+
+  let handlers = 0;
+  const handler: BatchHandler = async (records, ctx) => {
+    handlers++;
+    try {
+      await serial(() => {
+        expectAssigned();
+        const topic = records[0]!.topic;
+        const c = det.counters();
+        const before = { decoded: c.decoded, matched: c.matched, recordTime: c.recordTime, late: c.late };
+        const dead: DlqEntry[] = [];
+        let pushed = 0;
+        for (const r of records) {
+          ctx.hold(r);
+          held.push({ record: r, ctx });
+          const k = tpKey(r.topic, r.partition);
+          const next = positions.get(k);
+          if (next !== undefined && BigInt(r.offset) < next) continue;
+          positions.set(k, BigInt(r.offset) + 1n);
+          pushed++;
+          const err = det.push(r.value ?? EMPTY, r.timestamp, indexOf(r.topic, r.partition), Date.now());
+          if (err !== undefined) {
+            m.recordsInvalid.inc({ topic, reason: err.reason });
+            dead.push({ record: r, reason: err.reason, detail: err.detail });
+          }
+        }
+        if (pushed > 0) dirty = true;
+        if (dead.length > 0) {
+          for (const d of dead) ctx.hold(d.record);
+          track(dlqQueue.enqueue(dead).then(() => dead.forEach((d) => ctx.ack(d.record))));
+        }
+        const after = det.counters();
+        const decoded = after.decoded - before.decoded;
+        const matched = after.matched - before.matched;
+        m.recordsDecoded.inc({ topic }, decoded);
+        m.recordsMatched.inc({ topic }, matched);
+        m.recordsLate.inc({ topic }, after.late - before.late);
+        m.recordTimestampFallback.inc({ topic }, after.recordTime - before.recordTime);
+        m.componentReceivedEvents.inc({ stage: 'decode' }, pushed);
+        m.componentSentEvents.inc({ stage: 'decode' }, decoded);
+        m.componentErrors.inc({ stage: 'decode', error_type: 'invalid' }, dead.length);
+        m.componentReceivedEvents.inc({ stage: 'match' }, decoded);
+        m.componentSentEvents.inc({ stage: 'match' }, matched);
+        emit(det.advance());
+      });
+      if (pdBound) await checkpoint('pagerduty');
+      backpressure();
+    } finally {
+      handlers--;
+    }
+  };
+
+  let rejectFatal: (e: TriplineError) => void = () => undefined;
+  const fatal = new Promise<never>((_, reject) => (rejectFatal = reject));
+  fatal.catch(() => undefined);
+  const source = new KafkaSource({
+    kafka,
+    config: kcfg,
+    handler,
+    logger,
+    metrics: m,
+    commitIntervalMs: cfg.commit_interval_ms,
+    lagIntervalMs: cfg.metrics_interval_ms,
+    onRevoke: () => checkpoint('rebalance'),
+    onFatal: (e) => rejectFatal(e),
+  });
+
+  o.server?.registerProbe('kafka', () => source.probe());
+  o.server?.registerProbe('sinks', () => {
+    const stalled = allQueues().filter((q) => q.stalled()).map((q) => q.name);
+    return stalled.length === 0 ? { ok: true, detail: paused ? 'draining' : 'delivering' } : { ok: false, detail: `stalled: ${stalled.join(', ')}` };
+  });
+  if (esPing !== undefined) o.server?.registerProbe('elasticsearch', esPing);
+
+  await source.start();
+
+  const ticker = setInterval(() => {
+    if (stopping) return;
+    void serial(() => {
+      expectAssigned();
+      emit(det.tick(Date.now()));
+      for (const p of det.engineStats().patterns) m.activeGroups.set({ pattern: p.id }, p.activeGroups);
+    }).catch((err: unknown) => logger.error({ err }, 'tick failed'));
+    backpressure();
+  }, 1000);
+  const checkpointer = setInterval(() => {
+    if (!stopping) checkpoint('interval').catch((err: unknown) => logger.warn({ err }, 'checkpoint failed; will retry'));
+  }, cfg.commit_interval_ms);
+
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'close failed'));
+  };
+
+  return {
+    fatal,
+    checkpointNow: checkpoint,
+    async stop() {
+      stopping = true;
+      clearInterval(ticker);
+      clearInterval(checkpointer);
+      source.pauseAll();
+      while (handlers > 0) await new Promise((r) => setTimeout(r, 20));
+      await serial(() => emit(det.advance()));
+      await checkpoint('shutdown');
+      await source.stop({ drainTimeoutMs: 1000 });
+      await closeAll();
+    },
+    async abort() {
+      stopping = true;
+      clearInterval(ticker);
+      clearInterval(checkpointer);
+      for (const q of allQueues()) q.abort();
+      await source.stop({ commit: false });
+      await closeAll();
+    },
   };
 }

@@ -8,6 +8,7 @@ import { loadPatterns } from '../config/load-patterns.js';
 import { runCheck } from './check.js';
 import { runReplay } from './replay.js';
 import { runDemo } from './demo.js';
+import { runCommand } from './run.js';
 import { runPatternsTestCommand } from './patterns-test.js';
 import { replayReport } from './replay-report.js';
 
@@ -77,6 +78,17 @@ export function buildProgram(): Command {
     .action(async (dir: string, o: { tests?: string }) => {
       const code = await runPatternsTestCommand(dir, o.tests, (line) => write(line + '\n'));
       if (code !== 0) process.exitCode = code;
+    });
+
+  program
+    .command('run')
+    .description('run the service: consume Kafka, detect, alert to Elasticsearch / PagerDuty (config from --config and the environment)')
+    .option('--config <file>', 'YAML service config (environment variables override it)')
+    .option('--print-config', 'print the effective configuration (secrets masked) and exit')
+    .action(async (o: { config?: string; printConfig?: boolean }) => {
+      const code = await runCommand(o, write, (s) => process.stderr.write(s));
+      // kafkajs / HTTP keep-alive handles may linger after a stop: the service owns the process.
+      process.exit(code);
     });
 
   return program;

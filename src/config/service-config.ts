@@ -13,6 +13,9 @@ import { TriplineError } from '../model/errors.js';
 import { ENV_VARS, envVarForPath, overlayEnv } from './env-config.js';
 import type { Env } from './env-config.js';
 import { Secret } from './secret.js';
+import { esSinkOptionsSchema } from '../sink/elasticsearch/config.js';
+import { retrySchema } from '../sink/elasticsearch/config.js';
+import { routeSchema } from '../sink/pagerduty/config.js';
 
 export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -65,6 +68,12 @@ export const kafkaSchema = z
     group_id: nonEmpty().default('tripline').describe('Consumer group id. Env KAFKA_GROUP_ID.'),
     client_id: nonEmpty().default('tripline').describe('Kafka client id. Env KAFKA_CLIENT_ID.'),
     dlq_topic: nonEmpty().optional().describe('Dead-letter topic; default <topic>.dlq. Env KAFKA_DLQ_TOPIC.'),
+    alerts_topic: nonEmpty()
+      .optional()
+      .describe('Optional topic receiving every alert transition as JSON. Env KAFKA_ALERTS_TOPIC.'),
+    state_topic: nonEmpty()
+      .optional()
+      .describe('Compacted checkpoint topic (window state + offsets); default <group_id>-state. Env KAFKA_STATE_TOPIC.'),
     ssl: z.boolean({ error: 'expected true or false' }).default(false).describe('TLS to the brokers. Env KAFKA_SSL.'),
     ssl_ca_file: nonEmpty('a file path').optional().describe('PEM CA bundle; implies ssl. Env KAFKA_SSL_CA_FILE.'),
     sasl: z
@@ -90,6 +99,9 @@ export const elasticsearchSchema = z
     password: secret().optional().describe('Basic-auth password, from env ELASTICSEARCH_PASSWORD only.'),
     password_file: nonEmpty('a file path').optional().describe('File with the password. Env ELASTICSEARCH_PASSWORD_FILE.'),
     ca_file: nonEmpty('a file path').optional().describe('PEM CA bundle. Env ELASTICSEARCH_CA_FILE.'),
+    sink: z
+      .preprocess((v) => v ?? {}, esSinkOptionsSchema)
+      .describe('Sink tuning (mode, prefixes, namespace, batch, retry, refresh); see src/sink/elasticsearch/config.ts.'),
   })
   .describe('Elasticsearch alert sink.');
 
@@ -108,7 +120,17 @@ export const pagerdutySchema = z
         { error: 'expected a mapping of route name to {routing_key_env}' },
       )
       .default({})
-      .describe('Named PagerDuty routes; keys are referenced by environment variable name only.'),
+      .describe('Named PagerDuty routes (receivers); keys are referenced by environment variable name only.'),
+    route: routeSchema
+      .optional()
+      .describe('Routing tree (matchers on pattern, severity, labels); default: every alert to the first routing_keys entry.'),
+    source: nonEmpty().max(255).default('tripline').describe('payload.source of the events.'),
+    send_repeats: z.boolean().default(true).describe('Re-send trigger on repeat notifications.'),
+    rate_limit_per_minute: intBetween(1, 1000).default(120).describe('Events per minute per routing key.'),
+    request_timeout_ms: intBetween(100, 600_000).default(10_000).describe('Events API request timeout, ms.'),
+    retry: z
+      .preprocess((v) => v ?? {}, retrySchema)
+      .describe('Retry policy per event (max_attempts, max_time_ms, min_delay_ms, max_delay_ms).'),
   })
   .describe('PagerDuty alert sink.');
 
@@ -116,7 +138,7 @@ export const serviceConfigSchema = z
   .strictObject({
     kafka: kafkaSchema.optional(),
     elasticsearch: elasticsearchSchema.optional(),
-    pagerduty: pagerdutySchema.prefault({}),
+    pagerduty: pagerdutySchema.prefault({} as z.input<typeof pagerdutySchema>),
     patterns: nonEmpty('a path').default('patterns/').describe('Pattern file or directory. Env TRIPLINE_PATTERNS.'),
     http: z
       .strictObject({
@@ -129,7 +151,15 @@ export const serviceConfigSchema = z
       .describe('Graceful shutdown budget, ms. Env TRIPLINE_SHUTDOWN_TIMEOUT_MS.'),
     metrics_interval_ms: intBetween(100, 3_600_000)
       .default(15_000)
-      .describe('Lag and gauge refresh interval, ms. Env TRIPLINE_METRICS_INTERVAL_MS.'),
+      .describe(
+        'Per-window metric documents: event-time interval between emissions (only changed groups), ms; also the lag refresh interval. Env TRIPLINE_METRICS_INTERVAL_MS.',
+      ),
+    idle_timeout_ms: intBetween(1000, 86_400_000)
+      .default(30_000)
+      .describe('A partition quiet for this long (wall clock) stops holding the event clock back, so absence fires on a quiet stream, ms. Env TRIPLINE_IDLE_TIMEOUT_MS.'),
+    commit_interval_ms: intBetween(100, 3_600_000)
+      .default(5_000)
+      .describe('Checkpoint + offset commit interval, ms. Env TRIPLINE_COMMIT_INTERVAL_MS.'),
     max_message_bytes: intBetween(1, 100 * 1024 * 1024)
       .default(65_536)
       .describe('Largest accepted record value, bytes. Env TRIPLINE_MAX_MESSAGE_BYTES.'),

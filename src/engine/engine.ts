@@ -131,6 +131,8 @@ export interface Engine {
   observe(ev: LogEvent, matches: readonly MatchResult[], wallNow?: number): void;
   /** Evaluates every due boundary. */
   advance(): AlertTransition[];
+  /** An assigned input partition that holds the clock until it delivers or idles (WatermarkTracker.expect). */
+  expectPartition(partition: number, wallNow: number): void;
   /** Wall-clock tick: idle rule, then `advance`. */
   tick(wallNow: number): AlertTransition[];
   /** End of input (see SEMANTICS). */
@@ -191,6 +193,9 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
       }
     },
     advance,
+    expectPartition(partition: number, wallNow: number): void {
+      wm.expect(partition, wallNow);
+    },
     tick(wallNow: number): AlertTransition[] {
       wm.tick(wallNow);
       return advance();

@@ -31,6 +31,8 @@ export class WatermarkTracker {
   /** Arrived since the last tick without an explicit wall time. */
   private readonly unstamped: boolean[] = [];
   private readonly idle: boolean[] = [];
+  /** Declared by `expect` (assigned, maybe not seen yet): holds the clock until idle. */
+  private readonly expected: boolean[] = [];
   private clockValue = -Infinity;
   /** Max event time over all partitions. */
   private maxAll = -Infinity;
@@ -58,6 +60,7 @@ export class WatermarkTracker {
         this.lastArrival.push(-Infinity);
         this.unstamped.push(false);
         this.idle.push(true);
+        this.expected.push(false);
       }
       prev = -Infinity;
     }
@@ -82,6 +85,26 @@ export class WatermarkTracker {
     }
   }
 
+  /**
+   * Declares an input partition that is assigned but may not have delivered anything yet
+   * (service: Kafka assignment). Until it delivers, or `idleTimeoutMs` of wall time pass from
+   * `wallNow`, it holds the clock back, so its first events are not late because another
+   * partition was read first (Kafka Streams' max.task.idle.ms). No-op for a partition seen before.
+   */
+  expect(partition: number, wallNow: number): void {
+    for (let i = this.maxTime.length; i <= partition; i++) {
+      this.maxTime.push(-Infinity);
+      this.lastArrival.push(-Infinity);
+      this.unstamped.push(false);
+      this.idle.push(true);
+      this.expected.push(false);
+    }
+    if (this.maxTime[partition] !== -Infinity || this.expected[partition]) return;
+    this.expected[partition] = true;
+    this.idle[partition] = false;
+    this.lastArrival[partition] = wallNow;
+  }
+
   /** Wall-clock tick: stamps arrivals, applies the idle rule. */
   tick(now: number): void {
     let stamped = false;
@@ -99,7 +122,7 @@ export class WatermarkTracker {
     if (this.idleTimeoutMs === undefined || this.maxTime.length === 0) return;
     let anyActive = false;
     for (let p = 0; p < this.maxTime.length; p++) {
-      const isIdle = this.maxTime[p] === -Infinity || now - this.lastArrival[p]! >= this.idleTimeoutMs;
+      const isIdle = (this.maxTime[p] === -Infinity && this.expected[p] !== true) || now - this.lastArrival[p]! >= this.idleTimeoutMs;
       this.idle[p] = isIdle;
       if (!isIdle) anyActive = true;
     }
@@ -144,7 +167,9 @@ export class WatermarkTracker {
     this.lastArrival.length = 0;
     this.unstamped.length = 0;
     this.idle.length = 0;
+    this.expected.length = 0;
     for (const t of s.maxTime) {
+      this.expected.push(false);
       this.maxTime.push(fromJson(t));
       this.lastArrival.push(-Infinity);
       this.unstamped.push(t !== null);

@@ -1,0 +1,168 @@
+/**
+ * Checkpoints of the service in a compacted Kafka topic (Kafka Streams' changelog, simplified):
+ * one record per key (the consumer group id), value = gzip(JSON). The topic is created with
+ * cleanup.policy=compact, one partition and a large max.message.bytes. `save` resolves once the
+ * broker acknowledged the write (acks=all); `load` reads the topic to its end with a throwaway
+ * consumer group and returns the latest value for the key.
+ *
+ * What a checkpoint holds is the caller's business (src/pipeline.ts: engine snapshot, next offsets,
+ * metric emission state); this file only stores and fetches JSON.
+ */
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaConfig } from '../config/service-config.js';
+import { TriplineError } from '../model/errors.js';
+import { mapKafkaError } from './kafka-client.js';
+
+export interface CheckpointStoreOptions {
+  kafka: Kafka;
+  topic: string;
+  /** Record key (the consumer group id; with several instances, group id + assignment). */
+  key: string;
+  logger: Logger;
+  /** For error messages (user hints, secret redaction). */
+  kafkaConfig?: KafkaConfig;
+  /** Largest checkpoint, bytes (topic max.message.bytes; default 64 MiB). */
+  maxBytes?: number;
+  /** Give up reading the topic after this long, ms (default 60000). */
+  loadTimeoutMs?: number;
+}
+
+export class CheckpointStore {
+  readonly #o: CheckpointStoreOptions;
+  readonly #producer: Producer;
+  #connected = false;
+  lastBytes = 0;
+
+  constructor(opts: CheckpointStoreOptions) {
+    this.#o = opts;
+    this.#producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  get topic(): string {
+    return this.#o.topic;
+  }
+
+  /** Creates the compacted topic if missing. */
+  async ensureTopic(): Promise<void> {
+    const admin = this.#o.kafka.admin();
+    try {
+      await admin.connect();
+      const existing = new Set(await admin.listTopics());
+      if (!existing.has(this.#o.topic)) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: this.#o.topic,
+              numPartitions: 1,
+              configEntries: [
+                { name: 'cleanup.policy', value: 'compact' },
+                { name: 'max.message.bytes', value: String(this.#o.maxBytes ?? 64 * 1024 * 1024) },
+                { name: 'min.compaction.lag.ms', value: '60000' },
+              ],
+            },
+          ],
+        });
+        this.#o.logger.info({ 'kafka.topic': this.#o.topic }, 'created the checkpoint topic (compacted)');
+      }
+    } catch (e) {
+      if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
+      throw mapKafkaError(e, `creating the checkpoint topic ${this.#o.topic}`, this.#o.kafkaConfig);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Writes a checkpoint; resolves once acknowledged by all in-sync replicas. */
+  async save(value: unknown): Promise<void> {
+    if (!this.#connected) {
+      await this.#producer.connect().catch((e: unknown) => {
+        throw mapKafkaError(e, 'connecting the checkpoint producer', this.#o.kafkaConfig);
+      });
+      this.#connected = true;
+    }
+    const buf = gzipSync(Buffer.from(JSON.stringify(value)));
+    this.lastBytes = buf.length;
+    try {
+      await this.#producer.send({ topic: this.#o.topic, acks: -1, messages: [{ key: this.#o.key, value: buf }] });
+    } catch (e) {
+      throw mapKafkaError(e, `writing a checkpoint to ${this.#o.topic}`, this.#o.kafkaConfig);
+    }
+  }
+
+  /** The latest checkpoint for the key, or undefined when there is none. */
+  async load(): Promise<unknown> {
+    const { kafka, topic, key, logger } = this.#o;
+    const admin = kafka.admin();
+    let high: bigint;
+    try {
+      await admin.connect();
+      const offs = await admin.fetchTopicOffsets(topic);
+      const p0 = offs.find((o) => o.partition === 0);
+      if (p0 === undefined || BigInt(p0.high) <= BigInt(p0.low)) return undefined;
+      high = BigInt(p0.high);
+    } catch (e) {
+      throw mapKafkaError(e, `reading the checkpoint topic ${topic}`, this.#o.kafkaConfig);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const groupId = `${key}-state-reader-${randomBytes(4).toString('hex')}`;
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, rebalanceTimeout: 10_000 });
+    let latest: Buffer | undefined;
+    let latestOffset = -1n;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new TriplineError('STATE_RESTORE_FAILED', `timed out reading checkpoint topic ${topic}`)),
+          this.#o.loadTimeoutMs ?? 60_000,
+        );
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              for (const m of batch.messages) {
+                if (m.key?.toString() === key) {
+                  latest = m.value ?? undefined;
+                  latestOffset = BigInt(m.offset);
+                }
+              }
+              if (BigInt(batch.lastOffset()) + 1n >= high) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } catch (e) {
+      throw e instanceof TriplineError ? e : mapKafkaError(e, `reading the checkpoint topic ${topic}`, this.#o.kafkaConfig);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      const a = kafka.admin();
+      await a
+        .connect()
+        .then(() => a.deleteGroups([groupId]))
+        .catch(() => undefined)
+        .finally(() => void a.disconnect().catch(() => undefined));
+    }
+    const value: Buffer | undefined = latest;
+    if (value === undefined) return undefined;
+    try {
+      const out: unknown = JSON.parse(gunzipSync(value).toString('utf8'));
+      logger.info({ 'kafka.topic': topic, 'kafka.offset': latestOffset.toString(), bytes: value.length }, 'loaded checkpoint');
+      return out;
+    } catch (e) {
+      throw new TriplineError('STATE_RESTORE_FAILED', `checkpoint in ${topic} at offset ${latestOffset} is not valid gzip JSON`, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#connected) await this.#producer.disconnect().catch(() => undefined);
+    this.#connected = false;
+  }
+}

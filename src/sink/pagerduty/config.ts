@@ -17,9 +17,11 @@ export type MatchOp = (typeof MATCH_OPS)[number];
 
 export const matcherSchema = z
   .strictObject({
-    label: z.string().min(1, 'must not be empty'),
-    op: z.enum(MATCH_OPS, { error: `must be one of ${MATCH_OPS.join(' ')}` }),
-    value: z.string(),
+    label: z.string().min(1, 'must not be empty').describe('Label to test: pattern, severity or any alert label (missing = empty string).'),
+    op: z
+      .enum(MATCH_OPS, { error: `must be one of ${MATCH_OPS.join(' ')}` })
+      .describe('= and != compare exactly; =~ and !~ match an anchored regular expression (linear-time-safe only).'),
+    value: z.string().describe('Value or regular expression.'),
   })
   .superRefine((m, ctx) => {
     if (m.op !== '=~' && m.op !== '!~') return;
@@ -43,10 +45,10 @@ export interface Route {
 
 export const routeSchema: z.ZodType<Route> = z.lazy(() =>
   z.strictObject({
-    receiver: z.string().min(1).optional(),
-    matchers: z.array(matcherSchema).optional(),
-    continue: z.boolean().optional(),
-    routes: z.array(routeSchema).optional(),
+    receiver: z.string().min(1).optional().describe('Receiver (a pagerduty.routing_keys name) for alerts that stop at this node; inherited from the parent when unset.'),
+    matchers: z.array(matcherSchema).optional().describe('All must hold for an alert to enter this node (ignored on the root, which matches everything).'),
+    continue: z.boolean().optional().describe('After this node matched, keep trying its later siblings (default false: first match wins).'),
+    routes: z.array(routeSchema).optional().describe('Child routes, tried in order.'),
   }),
 );
 

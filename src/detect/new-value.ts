@@ -27,6 +27,9 @@ interface NvSnapshot {
  * group and fires like `any`: the condition at T is "an event of this group in [T - step, T)
  * was new". Events are buffered until the watermark passes them and processed in event-time
  * order (ties by arrival), so "seen before" is decided in event time whatever the arrival order.
+ * Across values (groups) the seen-set is touched boundary by boundary (the engine steps groups
+ * in time order on its skipping path too), so a touch at t only forgets entries older than
+ * t - step - lookback: a lookup from another group in the same step still finds them.
  * Nothing fires for events before streamStart + `learn` (values are learnt silently).
  * The seen-set is pattern-wide (it outlives evicted groups) and bounded by `max_values`
  * (src/detect/seen-set.ts documents the error past the cap). `value` = `count` = new events in
@@ -34,7 +37,7 @@ interface NvSnapshot {
  */
 export function newValueDetector(d: NewValueDetect, defaultStepMs = DEFAULT_STEP_MS): Detector<NvState> {
   const step = d.resolution ?? defaultStepMs;
-  const seen = new SeenSet(d.lookback, d.max_values);
+  const seen = new SeenSet(d.lookback, d.max_values, step);
   let learnUntil = -Infinity;
   return {
     kind: 'new_value',

@@ -33,9 +33,15 @@ export class SeenSet {
   /** Keys moved into a filter so far. */
   spilled = 0;
 
+  /**
+   * `slack`: how far before the latest touched time a later lookup or touch may still come (the
+   * owner touches in event-time order only per key; across keys, within one evaluation step).
+   * Nothing a lookup at t - slack could still need is forgotten.
+   */
   constructor(
     private readonly lookback: number,
     private readonly maxValues: number,
+    private readonly slack = 0,
   ) {
     this.sliceMs = Math.max(1, Math.ceil(lookback / BLOOM_SLICES));
     let m = 1024;
@@ -66,7 +72,8 @@ export class SeenSet {
   touch(key: string, t: number): void {
     this.exact.delete(key);
     this.exact.set(key, t);
-    const horizon = t - this.lookback;
+    // Expire relative to the earliest time a later lookup may use (t - slack), not t itself.
+    const horizon = t - this.slack - this.lookback;
     while (this.exact.size > 0) {
       const [k, last] = this.exact.entries().next().value!;
       if (last < horizon) this.exact.delete(k);

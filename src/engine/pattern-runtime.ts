@@ -183,19 +183,28 @@ export class PatternRuntime {
     }
   }
 
-  /** The long-gap path: each group independently, only at boundaries where it can change. */
+  /**
+   * The long-gap path: each group only at boundaries where it can change. Groups are stepped in
+   * global time order (ties: the groups' order, as stepping does), not one group through the whole
+   * gap after another: detectors with pattern-wide state (new_value's seen-set,
+   * missing_follow_up's total pending) then see the same sequence of calls as when stepping.
+   */
   private evaluateSkipping(watermark: number, out: TimedTransition[]): void {
     const res = this.resolution;
     const start = this.nextT;
     const det = this.detector;
-    for (const g of [...this.groups.values()]) {
-      let T = start;
-      while (T <= watermark) {
-        if (this.evaluateGroup(g, T, out)) break;
-        const due = Math.min(det.nextChange(g.det, T), lifecycleNextDeadline(g.alert, this.cfg, T));
-        const step = T + res;
-        T = due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
-      }
+    const gs = [...this.groups.values()];
+    const heap = new BoundaryHeap();
+    for (let i = 0; i < gs.length; i++) heap.push(start, i);
+    while (heap.size > 0) {
+      const T = heap.topT();
+      const i = heap.pop();
+      const g = gs[i]!;
+      if (this.evaluateGroup(g, T, out)) continue;
+      const due = Math.min(det.nextChange(g.det, T), lifecycleNextDeadline(g.alert, this.cfg, T));
+      const step = T + res;
+      const next = due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
+      if (next <= watermark) heap.push(next, i);
     }
     this.nextT = nextBoundaryAfter(watermark, res);
   }
@@ -268,5 +277,70 @@ export class PatternRuntime {
       });
       if (gs.key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     }
+  }
+}
+
+/** Binary min-heap of (boundary, group index), ordered by boundary then index. */
+class BoundaryHeap {
+  private readonly ts: number[] = [];
+  private readonly is: number[] = [];
+
+  get size(): number {
+    return this.ts.length;
+  }
+
+  topT(): number {
+    return this.ts[0]!;
+  }
+
+  private less(a: number, b: number): boolean {
+    const ta = this.ts[a]!;
+    const tb = this.ts[b]!;
+    return ta < tb || (ta === tb && this.is[a]! < this.is[b]!);
+  }
+
+  private swap(a: number, b: number): void {
+    const t = this.ts[a]!;
+    this.ts[a] = this.ts[b]!;
+    this.ts[b] = t;
+    const i = this.is[a]!;
+    this.is[a] = this.is[b]!;
+    this.is[b] = i;
+  }
+
+  push(T: number, i: number): void {
+    this.ts.push(T);
+    this.is.push(i);
+    let k = this.ts.length - 1;
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (!this.less(k, parent)) break;
+      this.swap(k, parent);
+      k = parent;
+    }
+  }
+
+  /** Removes the minimum; returns its group index. */
+  pop(): number {
+    const top = this.is[0]!;
+    const lastT = this.ts.pop()!;
+    const lastI = this.is.pop()!;
+    const n = this.ts.length;
+    if (n > 0) {
+      this.ts[0] = lastT;
+      this.is[0] = lastI;
+      let k = 0;
+      for (;;) {
+        const l = 2 * k + 1;
+        const r = l + 1;
+        let m = k;
+        if (l < n && this.less(l, m)) m = l;
+        if (r < n && this.less(r, m)) m = r;
+        if (m === k) break;
+        this.swap(k, m);
+        k = m;
+      }
+    }
+    return top;
   }
 }

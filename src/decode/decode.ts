@@ -17,7 +17,7 @@
 import { compileFieldPath, type FieldGetter } from '../model/field-path.js';
 import type { DecodeError, DecodeErrorReason, LogEvent } from '../model/event.js';
 import { bracketDepthExceeds, findForbiddenKey, mayContainForbiddenKey } from './scan.js';
-import { MAX_EPOCH_MS, parseIsoTimestamp } from './timestamp.js';
+import { MAX_EPOCH_MS, parseIsoTimestampCached } from './timestamp.js';
 
 export type TimeFormat = 'auto' | 'iso' | 'epoch_ms' | 'epoch_s';
 
@@ -107,7 +107,7 @@ function checkEpoch(t: number, field: string, raw: unknown): number | DecodeErro
 }
 
 function isoTime(v: string, field: string): number | DecodeError {
-  const t = parseIsoTimestamp(v);
+  const t = parseIsoTimestampCached(v);
   if (Number.isNaN(t)) return fail('bad_timestamp', `time field "${field}" is not an ISO 8601 timestamp: ${preview(v)}`);
   return checkEpoch(t, field, v);
 }
@@ -157,10 +157,19 @@ const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): 
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Build a decoder once per option set; the returned function is the hot path. */
-export function createDecoder(opts: DecodeOptions = {}): Decoder {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+/** The name/time conventions for an option set (shared with the fast path, src/decode/fast.ts). */
+export interface NameTimeReaders {
+  getName(f: Record<string, unknown>): string | DecodeError;
+  /** `undefined`: no time field at all. */
+  getTime(f: Record<string, unknown>): number | DecodeError | undefined;
+  /** Every top-level key (or dotted path) the two readers can look at. */
+  readonly paths: readonly string[];
+}
+
+export const DEFAULT_NAME_PATHS: readonly string[] = ['event', 'event.action', 'event.name', 'msg', 'message'];
+export const DEFAULT_TIME_PATHS: readonly string[] = ['timestamp', '@timestamp', 'time', 'ts'];
+
+export function nameTimeReaders(opts: DecodeOptions): NameTimeReaders {
   const getName: (f: Record<string, unknown>) => string | DecodeError = opts.eventField === undefined
     ? defaultName
     : ((get, field) => (f: Record<string, unknown>) =>
@@ -168,6 +177,15 @@ export function createDecoder(opts: DecodeOptions = {}): Decoder {
   const getTime = opts.timeField === undefined
     ? defaultTime
     : customTime(compileFieldPath(opts.timeField), opts.timeField, opts.timeFormat ?? 'auto');
+  const paths = [...(opts.eventField === undefined ? DEFAULT_NAME_PATHS : [opts.eventField]), ...(opts.timeField === undefined ? DEFAULT_TIME_PATHS : [opts.timeField])];
+  return { getName, getTime, paths };
+}
+
+/** Build a decoder once per option set; the returned function is the hot path. */
+export function createDecoder(opts: DecodeOptions = {}): Decoder {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const { getName, getTime } = nameTimeReaders(opts);
 
   return function decodeLine(raw, recordTimestampMs, partition = 0) {
     try {

@@ -40,7 +40,7 @@ export function cardinalityDetector(d: CardinalityDetect, graceMs: number): Dete
     resolution: res,
     createState: (o: GroupOrigin): CardState => ({ b: new SparseBuckets(res, Math.floor(o.nextT / res) - n, make) }),
     observe(s: CardState, ev: LogEvent): void {
-      const v = valueKey(get(ev.fields));
+      const v = valueKey(get(ev.needed ?? ev.fields));
       if (v !== undefined) s.b.at(ev.time)?.add(v);
     },
     evaluate(s: CardState, T: number, _alert: AlertPhase, out: Evaluation): void {

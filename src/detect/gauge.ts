@@ -57,7 +57,7 @@ export function gaugeDetector(d: GaugeDetect, graceMs: number): Detector<GaugeSt
     resolution: res,
     createState: (o: GroupOrigin): GaugeState => ({ b: new SparseBuckets(res, Math.floor(o.nextT / res) - n, newBucket), seq: 0 }),
     observe(s: GaugeState, ev: LogEvent): void {
-      const v = toNumber(get(ev.fields));
+      const v = toNumber(get(ev.needed ?? ev.fields));
       if (!Number.isFinite(v)) return;
       const x = s.b.at(ev.time);
       if (x === undefined) return;

@@ -39,7 +39,7 @@ export function quantileDetector(d: QuantileDetect, graceMs: number): Detector<Q
     resolution: res,
     createState: (o: GroupOrigin): QState => ({ b: new SparseBuckets(res, Math.floor(o.nextT / res) - n, make) }),
     observe(s: QState, ev: LogEvent): void {
-      const v = toNumber(get(ev.fields));
+      const v = toNumber(get(ev.needed ?? ev.fields));
       if (Number.isFinite(v)) s.b.at(ev.time)?.add(v);
     },
     evaluate(s: QState, T: number, _alert: AlertPhase, out: Evaluation): void {

@@ -40,5 +40,5 @@ export function fieldsMatch(sel: CompiledSelector, fields: Readonly<Record<strin
 }
 
 export function selectorMatches(sel: CompiledSelector, ev: LogEvent): boolean {
-  return (sel.names === null || sel.names.has(ev.name)) && fieldsMatch(sel, ev.fields);
+  return (sel.names === null || sel.names.has(ev.name)) && fieldsMatch(sel, ev.needed ?? ev.fields);
 }

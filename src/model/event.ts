@@ -13,6 +13,13 @@ export interface LogEvent {
   readonly fields: Readonly<Record<string, unknown>>;
   /** Input partition (0 for files/stdin); watermarks are kept per partition. */
   readonly partition: number;
+  /**
+   * Set by the fast decode path (src/decode/fast.ts): the top-level fields the loaded patterns
+   * read (neededFields) with exactly their values in `fields` (absent when absent), so match and
+   * detect can read them without materialising `fields`. Readers of pattern-declared field
+   * paths use `ev.needed ?? ev.fields`; everything else (samples) reads `fields`.
+   */
+  readonly needed?: Readonly<Record<string, unknown>>;
 }
 
 /** Why a line could not be decoded. Each reason is counted and sent to the dead-letter topic. */

@@ -1,0 +1,291 @@
+/**
+ * The fast decode path: a validating scanner over the line's text that extracts only the
+ * top-level scalar fields the loaded patterns read (plus the name/time fields), instead of
+ * JSON.parse building the whole object.
+ *
+ * Why hand-written: JSON.parse of a ~300-byte line allocates every key and value (~12 strings,
+ * one object with a fresh dictionary shape) and was 27% self time of the engine bench, the
+ * largest single cost; the patterns read 1-3 fields of it. V8 offers no partial/lazy parse.
+ *
+ * Contract (test/unit/decode/fast-path.test.ts checks it against createDecoder):
+ *  - A line is taken by the fast path only when the scanner fully validates it as a JSON object
+ *    (RFC 8259 grammar, nesting <= maxDepth) AND it is "plain": starts with `{`, no control
+ *    characters, no `\u` escapes, nothing that could spell a forbidden key, no duplicate or
+ *    escaped or object/array-valued interesting key, and name/time decode without error.
+ *    Everything else goes to the full decoder, so errors (and their details) are the full
+ *    decoder's own.
+ *  - For a fast line, name/time/timeSource/partition are those of the full decoder (the same
+ *    reader functions run on the extracted scalars), `needed` holds every interesting key with
+ *    exactly the value JSON.parse would give, and `fields` is JSON.parse of the same text,
+ *    materialised lazily (only alert samples read it): the text is valid JSON, so it cannot throw.
+ *
+ * Paths (ablations, see BENCHMARKS.md): 'full' = createDecoder; 'prefilter' = scan every line,
+ * JSON.parse only lines whose event name some pattern references (the others keep lazy fields);
+ * 'extract' = scan every line, never JSON.parse on the hot path.
+ */
+import type { DecodeError, LogEvent } from '../model/event.js';
+import { createDecoder, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, nameTimeReaders } from './decode.js';
+import type { Decoder, DecodeOptions } from './decode.js';
+import { mayContainForbiddenKey } from './scan.js';
+
+export type DecodePath = 'full' | 'prefilter' | 'extract';
+export const DECODE_PATHS: readonly DecodePath[] = ['full', 'prefilter', 'extract'];
+
+export interface FastDecodeOptions extends DecodeOptions {
+  /** Field paths the patterns read (src/match neededFields). */
+  fields: readonly string[];
+  /** Event names some pattern selects (src/match neededEventNames); null = any name. */
+  names: readonly string[] | null;
+  path: DecodePath;
+}
+
+/** A decoded event whose full field object is parsed on first access. */
+class ScannedEvent implements LogEvent {
+  private parsed: Readonly<Record<string, unknown>> | undefined = undefined;
+  constructor(
+    readonly name: string,
+    readonly time: number,
+    readonly timeSource: 'field' | 'record',
+    readonly partition: number,
+    readonly needed: Readonly<Record<string, unknown>>,
+    private readonly text: string,
+  ) {}
+
+  get fields(): Readonly<Record<string, unknown>> {
+    return (this.parsed ??= JSON.parse(this.text) as Record<string, unknown>);
+  }
+}
+
+/** Scanner verdict: the line is not for the fast path. */
+const BAIL = -1;
+
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Any C0 control character: legal only as whitespace between tokens, which the fast path
+// leaves to the full decoder (one regex test is cheaper than a check per string character).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/;
+
+/** Every key whose top-level value the readers may look at: each path and its dotted prefixes. */
+function interestingKeys(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const parts = p.split('.');
+    for (let j = 1; j <= parts.length; j++) out.add(parts.slice(0, j).join('.'));
+  }
+  return [...out];
+}
+
+export function createFastDecoder(o: FastDecodeOptions): Decoder {
+  const full = createDecoder(o);
+  if (o.path === 'full' || (o.maxDepth ?? DEFAULT_MAX_DEPTH) < 1) return full;
+  const maxBytes = o.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxDepth = o.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const readers = nameTimeReaders(o);
+  const keys = interestingKeys([...o.fields, ...readers.paths]);
+  const nk = keys.length;
+  // Lookup without allocating the key string: candidates by length, then startsWith.
+  const byLen: (number[] | undefined)[] = [];
+  for (let k = 0; k < nk; k++) (byLen[keys[k]!.length] ??= []).push(k);
+  const names = o.names === null ? null : new Set(o.names);
+  const parseReferenced = o.path === 'prefilter';
+  const vals: unknown[] = new Array<unknown>(nk);
+  const seen = new Uint8Array(nk);
+  let text = '';
+  let len = 0;
+  /** Set when the line holds a backslash: strings must then be walked character by character. */
+  let escapes = false;
+
+  function keyIndex(a: number, b: number): number {
+    const cands = byLen[b - a];
+    if (cands === undefined) return -1;
+    for (let j = 0; j < cands.length; j++) {
+      const k = cands[j]!;
+      if (text.startsWith(keys[k]!, a)) return k;
+    }
+    return -1;
+  }
+
+  /** End of the string opening at `i` (index after its closing quote), or BAIL. Escapes validated. */
+  function stringEnd(i: number): number {
+    if (!escapes) {
+      const q = text.indexOf('"', i + 1);
+      return q === -1 ? BAIL : q + 1;
+    }
+    for (let j = i + 1; j < len; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 34) return j + 1;
+      if (c === 92) {
+        const e = text.charCodeAt(++j);
+        // \u escapes never reach the fast path (mayContainForbiddenKey); the rest are single chars.
+        if (e !== 34 && e !== 92 && e !== 47 && e !== 98 && e !== 102 && e !== 110 && e !== 114 && e !== 116) return BAIL;
+      }
+    }
+    return BAIL;
+  }
+
+  function ws(i: number): number {
+    // Only spaces: tabs/newlines are control characters, already sent to the full path.
+    while (i < len && text.charCodeAt(i) === 32) i++;
+    return i;
+  }
+
+  /** End of the JSON number at `i`, or BAIL. */
+  function numberEnd(i: number): number {
+    if (text.charCodeAt(i) === 45) i++;
+    let c = text.charCodeAt(i);
+    if (c === 48) i++;
+    else if (c >= 49 && c <= 57) {
+      i++;
+      while ((c = text.charCodeAt(i)) >= 48 && c <= 57) i++;
+    } else return BAIL;
+    if (text.charCodeAt(i) === 46) {
+      i++;
+      const s = i;
+      while ((c = text.charCodeAt(i)) >= 48 && c <= 57) i++;
+      if (i === s) return BAIL;
+    }
+    c = text.charCodeAt(i);
+    if (c === 101 || c === 69) {
+      i++;
+      c = text.charCodeAt(i);
+      if (c === 43 || c === 45) i++;
+      const s = i;
+      while ((c = text.charCodeAt(i)) >= 48 && c <= 57) i++;
+      if (i === s) return BAIL;
+    }
+    return i;
+  }
+
+  /** End of any JSON value at `i` (validated, nesting `depth` so far), or BAIL. */
+  function valueEnd(i: number, depth: number): number {
+    const c = text.charCodeAt(i);
+    if (c === 34) return stringEnd(i);
+    if (c === 123 || c === 91) {
+      if (depth + 1 > maxDepth) return BAIL;
+      const close = c === 123 ? 125 : 93;
+      i = ws(i + 1);
+      if (text.charCodeAt(i) === close) return i + 1;
+      for (;;) {
+        if (c === 123) {
+          if (text.charCodeAt(i) !== 34) return BAIL;
+          i = stringEnd(i);
+          if (i === BAIL) return BAIL;
+          i = ws(i);
+          if (text.charCodeAt(i) !== 58) return BAIL;
+          i = ws(i + 1);
+        }
+        i = valueEnd(i, depth + 1);
+        if (i === BAIL) return BAIL;
+        i = ws(i);
+        const d = text.charCodeAt(i);
+        if (d === close) return i + 1;
+        if (d !== 44) return BAIL;
+        i = ws(i + 1);
+      }
+    }
+    if (c === 116) return text.startsWith('true', i) ? i + 4 : BAIL;
+    if (c === 102) return text.startsWith('false', i) ? i + 5 : BAIL;
+    if (c === 110) return text.startsWith('null', i) ? i + 4 : BAIL;
+    return numberEnd(i);
+  }
+
+  /** Scalar value of the JSON token [a, b) (already validated), exactly as JSON.parse gives it. */
+  function scalar(a: number, b: number): unknown {
+    const c = text.charCodeAt(a);
+    if (c === 34) return text.slice(a + 1, b - 1);
+    if (c === 116) return true;
+    if (c === 102) return false;
+    if (c === 110) return null;
+    // Integers of up to 15 digits are exact in a double: accumulate without a substring.
+    const neg = c === 45;
+    let i = neg ? a + 1 : a;
+    if (b - i <= 15) {
+      let v = 0;
+      for (; i < b; i++) {
+        const d = text.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) return Number(text.slice(a, b));
+        v = v * 10 + d;
+      }
+      return neg ? -v : v;
+    }
+    return Number(text.slice(a, b));
+  }
+
+  /** Scans the top-level object into vals/seen. false: not for the fast path. */
+  function scan(): boolean {
+    seen.fill(0);
+    if (text.charCodeAt(0) !== 123) return false;
+    let i = ws(1);
+    if (text.charCodeAt(i) === 125) return ws(i + 1) === len;
+    for (;;) {
+      if (text.charCodeAt(i) !== 34) return false;
+      const ke = stringEnd(i);
+      if (ke === BAIL) return false;
+      const k = keyIndex(i + 1, ke - 1);
+      if (k >= 0 && (seen[k] !== 0 || (escapes && text.lastIndexOf('\\', ke - 2) > i))) return false; // duplicate / escaped key
+      i = ws(ke);
+      if (text.charCodeAt(i) !== 58) return false;
+      i = ws(i + 1);
+      const ve = valueEnd(i, 1);
+      if (ve === BAIL) return false;
+      if (k >= 0) {
+        const c = text.charCodeAt(i);
+        if (c === 123 || c === 91) return false; // nested value of an interesting key (ECS event, dotted paths)
+        if (c === 34 && escapes && text.indexOf('\\', i) < ve) return false; // escaped value
+        vals[k] = scalar(i, ve);
+        seen[k] = 1;
+      }
+      i = ws(ve);
+      const d = text.charCodeAt(i);
+      if (d === 125) return ws(i + 1) === len;
+      if (d !== 44) return false;
+      i = ws(i + 1);
+    }
+  }
+
+  return function fastDecodeLine(raw, recordTimestampMs, partition = 0): LogEvent | DecodeError {
+    let s: string;
+    if (typeof raw === 'string') {
+      // Conservative: lines that could be near the byte limit, or hold lone surrogates, go full.
+      if (raw.length === 0 || raw.length * 3 > maxBytes || !isWellFormed(raw)) return full(raw, recordTimestampMs, partition);
+      s = raw;
+    } else {
+      if (raw.length === 0 || raw.length > maxBytes) return full(raw, recordTimestampMs, partition);
+      try {
+        s = utf8.decode(raw);
+      } catch {
+        return full(raw, recordTimestampMs, partition);
+      }
+    }
+    if (CONTROL.test(s) || mayContainForbiddenKey(s)) return full(raw, recordTimestampMs, partition);
+    text = s;
+    len = s.length;
+    escapes = s.includes('\\');
+    const ok = scan();
+    text = '';
+    if (!ok) return full(raw, recordTimestampMs, partition);
+    const rec: Record<string, unknown> = {};
+    for (let k = 0; k < nk; k++) if (seen[k] !== 0) rec[keys[k]!] = vals[k];
+    vals.fill(undefined);
+    const name = readers.getName(rec);
+    if (typeof name !== 'string') return full(raw, recordTimestampMs, partition);
+    const t = readers.getTime(rec);
+    let time: number;
+    let timeSource: 'field' | 'record';
+    if (t === undefined) {
+      if (typeof recordTimestampMs !== 'number' || !Number.isFinite(recordTimestampMs) || recordTimestampMs < 0) return full(raw, recordTimestampMs, partition);
+      time = recordTimestampMs;
+      timeSource = 'record';
+    } else if (typeof t === 'number') {
+      time = t;
+      timeSource = 'field';
+    } else {
+      return full(raw, recordTimestampMs, partition);
+    }
+    if (parseReferenced && (names === null || names.has(name))) {
+      return { name, time, timeSource, fields: JSON.parse(s) as Record<string, unknown>, partition };
+    }
+    return new ScannedEvent(name, time, timeSource, partition, rec, s);
+  };
+}

@@ -160,6 +160,9 @@ describe('deploy/k8s', () => {
     expect(Number(trigger.metadata['lagThreshold'])).toBeGreaterThan(0);
     const spec = one('ScaledObject').spec!;
     expect(spec['minReplicaCount']).toBe(deployment.spec!['replicas']);
+    // One instance until scale-out: two would split groups across partitions and share one checkpoint.
+    expect(deployment.spec!['replicas']).toBe(1);
+    expect(spec['maxReplicaCount']).toBe(1);
   });
 
   it('the patterns ConfigMap is generated from patterns/ (regenerate: npx tsx src/cli/k8s-patterns.ts)', () => {

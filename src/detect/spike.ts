@@ -23,6 +23,8 @@ interface SpikeState {
   incidents: [number, number][];
   /** The baseline last computed while the alert was inactive (used while it is not). */
   frozen: Baseline | null;
+  /** The last evaluated boundary (NaN before the first). */
+  lastT: number;
 }
 
 interface SpikeSnapshot {
@@ -33,6 +35,7 @@ interface SpikeSnapshot {
   streamStart: number;
   incidents: [number, number][];
   frozen: Baseline | null;
+  lastT?: number | null;
 }
 
 /**
@@ -57,6 +60,8 @@ interface SpikeSnapshot {
  * is frozen (the one computed at the last inactive evaluation), and every window judged while
  * the alert was pending/firing or active is recorded as an incident interval that later
  * baselines skip. Reported: value = c, baseline = median (recent or daily), score, threshold.
+ * Boundaries the engine skips (long gaps, see nextChange) while the alert is pending/firing are
+ * judged windows too: the next evaluation extends the incident over them, as stepping would.
  */
 export function spikeDetector(d: SpikeDetect, graceMs: number): Detector<SpikeState> {
   const res = d.resolution;
@@ -109,6 +114,7 @@ export function spikeDetector(d: SpikeDetect, graceMs: number): Detector<SpikeSt
         streamStart: o.streamStart,
         incidents: [],
         frozen: null,
+        lastT: NaN,
       };
     },
     observe(s: SpikeState, ev: LogEvent): void {
@@ -119,6 +125,12 @@ export function spikeDetector(d: SpikeDetect, graceMs: number): Detector<SpikeSt
       const e = Math.floor(T / res);
       s.ring.setBase(e - (K + 1) * n);
       s.daily?.setBase(Math.floor((T - SEASONAL_DAYS * DAY) / W) - 1);
+      if (alert !== 'inactive') {
+        // Pending/firing before this step: it was so at every boundary skipped since lastT too
+        // (the lifecycle does not change across a skip), so those windows were judged as well.
+        const last = s.incidents[s.incidents.length - 1];
+        if (last !== undefined && last[1] === s.lastT) last[1] = T;
+      }
       const horizon = T - (seasonal ? SEASONAL_DAYS * DAY : (K + 1) * W) - W;
       while (s.incidents.length > 0 && s.incidents[0]![1] <= horizon) s.incidents.shift();
       const c = s.ring.sumTotal(e - n, e);
@@ -154,6 +166,7 @@ export function spikeDetector(d: SpikeDetect, graceMs: number): Detector<SpikeSt
           if (s.incidents.length > MAX_INCIDENTS) s.incidents.shift();
         }
       }
+      s.lastT = T;
     },
     isIdle: (s: SpikeState) => s.ring.isEmpty() && (s.daily === null || s.daily.isEmpty()),
     nextChange: (s: SpikeState, T: number) => (s.ring.isEmpty() && (s.daily === null || s.daily.isEmpty()) ? Infinity : T + res),
@@ -165,6 +178,7 @@ export function spikeDetector(d: SpikeDetect, graceMs: number): Detector<SpikeSt
       streamStart: s.streamStart,
       incidents: s.incidents.map(([a, b]) => [a, b]),
       frozen: s.frozen,
+      lastT: Number.isFinite(s.lastT) ? s.lastT : null,
     }),
     restore(data: unknown): SpikeState {
       const j = data as SpikeSnapshot;
@@ -175,7 +189,7 @@ export function spikeDetector(d: SpikeDetect, graceMs: number): Detector<SpikeSt
         daily = new BucketRing({ resolution: W, capacity: dailyCap, base: j.dailyBase ?? j.base });
         daily.merge(j.daily);
       }
-      return { ring, daily, streamStart: j.streamStart, incidents: j.incidents, frozen: j.frozen };
+      return { ring, daily, streamStart: j.streamStart, incidents: j.incidents, frozen: j.frozen, lastT: j.lastT ?? NaN };
     },
   };
 }

@@ -10,7 +10,7 @@
  * Contract (test/unit/decode/fast-path.test.ts checks it against createDecoder):
  *  - A line is taken by the fast path only when the scanner fully validates it as a JSON object
  *    (RFC 8259 grammar, nesting <= maxDepth) AND it is "plain": starts with `{`, no control
- *    characters, no `\u` escapes, nothing that could spell a forbidden key, no duplicate or
+ *    characters, no `\u` escapes, no forbidden key at any depth, no U+FFFD, no duplicate or
  *    escaped or object/array-valued interesting key, and name/time decode without error.
  *    Everything else goes to the full decoder, so errors (and their details) are the full
  *    decoder's own.
@@ -26,7 +26,6 @@
 import type { DecodeError, LogEvent } from '../model/event.js';
 import { createDecoder, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, nameTimeReaders } from './decode.js';
 import type { Decoder, DecodeOptions } from './decode.js';
-import { mayContainForbiddenKey } from './scan.js';
 
 export type DecodePath = 'full' | 'prefilter' | 'extract';
 export const DECODE_PATHS: readonly DecodePath[] = ['full', 'prefilter', 'extract'];
@@ -106,6 +105,16 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
     return -1;
   }
 
+  /**
+   * True when the key [a, b) is a forbidden key (src/decode/scan.ts FORBIDDEN_KEYS). Checked for
+   * every key at every depth instead of scanning the text with mayContainForbiddenKey; a key
+   * spelled with `\u` escapes never gets here (stringEnd bails on `\u`).
+   */
+  function forbidden(a: number, b: number): boolean {
+    const n = b - a;
+    return (n === 9 && (text.startsWith('__proto__', a) || text.startsWith('prototype', a))) || (n === 11 && text.startsWith('constructor', a));
+  }
+
   /** End of the string opening at `i` (index after its closing quote), or BAIL. Escapes validated. */
   function stringEnd(i: number): number {
     if (!escapes) {
@@ -117,7 +126,7 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
       if (c === 34) return j + 1;
       if (c === 92) {
         const e = text.charCodeAt(++j);
-        // \u escapes never reach the fast path (mayContainForbiddenKey); the rest are single chars.
+        // \u escapes go to the full decoder (they could spell a forbidden key or a lone surrogate).
         if (e !== 34 && e !== 92 && e !== 47 && e !== 98 && e !== 102 && e !== 110 && e !== 114 && e !== 116) return BAIL;
       }
     }
@@ -169,8 +178,9 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
       for (;;) {
         if (c === 123) {
           if (text.charCodeAt(i) !== 34) return BAIL;
+          const ks = i + 1;
           i = stringEnd(i);
-          if (i === BAIL) return BAIL;
+          if (i === BAIL || forbidden(ks, i - 1)) return BAIL;
           i = ws(i);
           if (text.charCodeAt(i) !== 58) return BAIL;
           i = ws(i + 1);
@@ -221,7 +231,7 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
     for (;;) {
       if (text.charCodeAt(i) !== 34) return false;
       const ke = stringEnd(i);
-      if (ke === BAIL) return false;
+      if (ke === BAIL || forbidden(i + 1, ke - 1)) return false;
       const k = keyIndex(i + 1, ke - 1);
       if (k >= 0 && (seen[k] !== 0 || (escapes && text.lastIndexOf('\\', ke - 2) > i))) return false; // duplicate / escaped key
       i = ws(ke);
@@ -252,13 +262,21 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
       s = raw;
     } else {
       if (raw.length === 0 || raw.length > maxBytes) return full(raw, recordTimestampMs, partition);
-      try {
-        s = utf8.decode(raw);
-      } catch {
-        return full(raw, recordTimestampMs, partition);
+      if (Buffer.isBuffer(raw)) {
+        // Buffer#toString is ~2x cheaper than the fatal TextDecoder (measured, BENCHMARKS.md) but
+        // replaces invalid sequences with U+FFFD instead of failing: any U+FFFD (or a BOM, which
+        // it keeps and TextDecoder strips) sends the line to the full decoder, which decides.
+        s = raw.toString('utf8');
+        if (s.includes('\uFFFD')) return full(raw, recordTimestampMs, partition);
+      } else {
+        try {
+          s = utf8.decode(raw);
+        } catch {
+          return full(raw, recordTimestampMs, partition);
+        }
       }
     }
-    if (CONTROL.test(s) || mayContainForbiddenKey(s)) return full(raw, recordTimestampMs, partition);
+    if (CONTROL.test(s)) return full(raw, recordTimestampMs, partition);
     text = s;
     len = s.length;
     escapes = s.includes('\\');

@@ -164,6 +164,43 @@ describe('fast decode paths == full decoder', () => {
     );
   });
 
+  it('edge cases: forbidden keys at depth, BOM, U+FFFD, invalid UTF-8, escapes', () => {
+    const base = '"event":"http_request","timestamp":"2026-11-20T12:00:00Z","route":"/healthz","status":503';
+    const lines: (string | Uint8Array)[] = [
+      `{${base},"x":{"y":[{"__proto__":1}]}}`,
+      `{${base},"x":[{"constructor":{}}]}`,
+      `{${base},"prototype":null}`,
+      String.raw`{${base},"x":{"protot\u0079pe":1}}`,
+      String.raw`{${base},"ro\u0075te":"/readyz"}`,
+      String.raw`{${base},"route":"/re\"adyz"}`,
+      String.raw`{${base},"ua":"a\"b\\c\/d\n"}`,
+      String.raw`{${base},"ua":"bad \x escape"}`,
+      `{${base},"route":"dup"}`,
+      `{${base}, "n": -0.5e-3 , "m": [1, 2, {"k": [true, false, null]}] }`,
+      `{${base},"n":01}`,
+      `{${base},"n":1.}`,
+      `{${base},"event":"http_request"}`,
+      `{${base},"msg":"\uFFFD"}`,
+      `\uFEFF{${base}}`,
+      `{${base}} x`,
+      `{${base},}`,
+      `{${base}`,
+      `{"event":{"action":"a"},"timestamp":"2026-11-20T12:00:00Z"}`,
+      `{"event.action":"a","timestamp":"2026-11-20T12:00:00Z","status":5e2}`,
+      `{"a":{"b":"nested"},"t":1709287200,"event":"x"}`,
+      `{"a.b":"literal","a":{"b":"nested"},"t":"2024-03-01T10:00:00Z"}`,
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{${base}}`)]),
+      Buffer.concat([Buffer.from(`{${base},"x":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+      Buffer.concat([Buffer.from(`{${base},"x":"`), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]),
+      Buffer.from(`{${base},"x":"\uFFFD é 😀"}`),
+    ];
+    for (const l of lines) {
+      same(l);
+      same(l, 1_700_000_000_000, 3);
+      if (typeof l === 'string') same(Buffer.from(l));
+    }
+  });
+
   it('the bad-input corpus', () => {
     for (const e of loadCorpus()) {
       const raw = corpusRaw(e);

@@ -20,9 +20,11 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/service-config.js';
 import type { EngineSnapshot } from './engine/engine.js';
 import { TriplineError } from './model/errors.js';
+import { Backpressure } from './sink/backpressure.js';
 import { AlertFanOut, DeliveryQueue } from './sink/delivery-queue.js';
 import type { QueueStatus } from './sink/delivery-queue.js';
 import { createEsClient } from './sink/elasticsearch/client.js';
+import { metricCodec } from './sink/elasticsearch/documents.js';
 import type { MetricRecord } from './sink/elasticsearch/documents.js';
 import { createElasticsearchSinks } from './sink/elasticsearch/index.js';
 import { KafkaAlertSink, createAlertProducer } from './sink/kafka/alert-sink.js';
@@ -30,8 +32,9 @@ import { MetricEmitter } from './sink/metric-emitter.js';
 import type { MetricEmitterState } from './sink/metric-emitter.js';
 import { PagerDutySink, parsePagerDutyRoutingConfig } from './sink/pagerduty/index.js';
 import type { PagerDutyRoutingConfig } from './sink/pagerduty/index.js';
-import type { Sink } from './sink/sink.js';
-import { CheckpointStore } from './source/checkpoint-store.js';
+import type { DeadLetter, Sink } from './sink/sink.js';
+import { SinkDeadLetterWriter, sinkDlqTopic } from './sink/sink-dlq.js';
+import { CheckpointStore, checkCheckpointVersion } from './source/checkpoint-store.js';
 import { DlqWriter } from './source/dlq.js';
 import type { DlqEntry } from './source/dlq.js';
 import { createKafka, mapKafkaError } from './source/kafka-client.js';
@@ -241,16 +244,30 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   const kafka = createKafka(kcfg, logger);
   const closers: Array<() => Promise<unknown>> = [];
 
+  // Items a sink refuses for good -> <group>-sink.dlq (src/sink/sink-dlq.ts), awaited by the queue.
+  const sinkDlq = new SinkDeadLetterWriter({
+    kafka,
+    topic: sinkDlqTopic(kcfg.group_id),
+    logger,
+    metrics: m,
+    mapError: (e, what) => mapKafkaError(e, what, kcfg),
+  });
+  closers.push(() => sinkDlq.stop());
+  const alertDeadLetter = (items: readonly DeadLetter<AlertTransition>[], sink: string): Promise<void> =>
+    sinkDlq.write(sink, 'alert', items, (t) => t.alert.id);
+  const metricDeadLetter = (items: readonly DeadLetter<MetricRecord>[], sink: string): Promise<void> =>
+    sinkDlq.write(sink, 'metric', items, (r) => metricCodec.id(r));
+
   // Sinks.
   const alertQueues: DeliveryQueue<AlertTransition>[] = [];
   let metricQueue: DeliveryQueue<MetricRecord> | undefined;
   let esPing: (() => Promise<ProbeResult>) | undefined;
   if (cfg.elasticsearch !== undefined) {
     const es = cfg.elasticsearch;
-    const sinks = createElasticsearchSinks(es, es.sink, { logger });
+    const sinks = createElasticsearchSinks(es, es.sink, { logger, kibanaUrl: cfg.kibana_url });
     closers.push(() => sinks.close());
-    alertQueues.push(new DeliveryQueue({ name: 'elasticsearch-alerts', sink: sinks.alerts, logger, metrics: m }));
-    metricQueue = new DeliveryQueue({ name: 'elasticsearch-metrics', sink: sinks.metrics, logger, metrics: m });
+    alertQueues.push(new DeliveryQueue({ name: 'elasticsearch-alerts', sink: sinks.alerts, logger, metrics: m, deadLetter: alertDeadLetter }));
+    metricQueue = new DeliveryQueue({ name: 'elasticsearch-metrics', sink: sinks.metrics, logger, metrics: m, deadLetter: metricDeadLetter });
     sinks.setup.ensureReady().catch((err: unknown) => logger.warn({ err }, 'Elasticsearch setup failed; sinks retry it'));
     const { client } = createEsClient(es, es.sink);
     closers.push(() => client.close());
@@ -267,7 +284,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   if (routing !== undefined) {
     const pd = new PagerDutySink({ config: routing, routingKeys: (n) => cfg.pagerduty.routing_keys[n]?.key?.reveal(), logger: logger.child({ sink: 'pagerduty' }) });
     closers.push(() => pd.close());
-    alertQueues.push(new DeliveryQueue({ name: 'pagerduty', sink: pd, logger, metrics: m }));
+    alertQueues.push(new DeliveryQueue({ name: 'pagerduty', sink: pd, logger, metrics: m, deadLetter: alertDeadLetter }));
   }
   if (kcfg.alerts_topic !== undefined) {
     const producer = createAlertProducer(kafka);
@@ -276,7 +293,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
     });
     const sink = new KafkaAlertSink({ producer, topic: kcfg.alerts_topic, retry: { maxAttempts: 5, maxTimeMs: 30_000, minDelayMs: 200, maxDelayMs: 5_000 }, logger });
     closers.push(() => sink.close().finally(() => producer.disconnect()));
-    alertQueues.push(new DeliveryQueue({ name: 'kafka-alerts', sink, logger, metrics: m }));
+    alertQueues.push(new DeliveryQueue({ name: 'kafka-alerts', sink, logger, metrics: m, deadLetter: alertDeadLetter }));
   }
   const fanOut = new AlertFanOut(alertQueues);
   const dlq = new DlqWriter({ kafka, config: kcfg, logger, metrics: m });
@@ -288,6 +305,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   const store = new CheckpointStore({ kafka, kafkaConfig: kcfg, topic: kcfg.state_topic ?? `${kcfg.group_id}-state`, key: kcfg.group_id, logger });
   closers.push(() => store.close());
   await store.ensureTopic();
+  await sinkDlq.ensureTopic();
   const emitter = new MetricEmitter({ intervalMs: cfg.metrics_interval_ms });
   const det = createDetection(patterns, {
     decode: { maxBytes: cfg.max_message_bytes },
@@ -295,9 +313,9 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   });
   const positions = new Map<string, bigint>();
   const partIndex = new Map<string, number>();
-  const restored = (await store.load()) as ServiceCheckpoint | undefined;
+  const loaded = await store.load();
+  const restored = loaded === undefined ? undefined : checkCheckpointVersion<ServiceCheckpoint>(loaded, CHECKPOINT_VERSION, `checkpoint of group ${kcfg.group_id} in ${store.topic}`);
   if (restored !== undefined) {
-    if (restored.version !== CHECKPOINT_VERSION) throw new TriplineError('STATE_RESTORE_FAILED', `unsupported checkpoint version ${String(restored.version)}`);
     det.engine.restore(restored.engine);
     emitter.restore(restored.metrics);
     for (const [topic, parts] of Object.entries(restored.offsets)) for (const [p, off] of Object.entries(parts)) positions.set(tpKey(topic, Number(p)), BigInt(off));
@@ -383,21 +401,8 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   };
 
   // Backpressure: pause every partition while a sink is stalled or too far behind.
-  let paused = false;
-  const MAX_PENDING = 32;
-  const backpressure = (): void => {
-    const qs = allQueues();
-    const over = qs.some((q) => q.stalled() || q.pending() > MAX_PENDING);
-    if (over && !stopping) {
-      if (!paused) logger.warn({ stalled: qs.filter((q) => q.stalled()).map((q) => q.name) }, 'sink stalled or behind; pausing consumption');
-      paused = true;
-      source.pauseAll();
-    } else if (paused && qs.every((q) => q.pending() === 0)) {
-      paused = false;
-      source.resumeAll();
-      logger.info('sinks drained; resuming consumption');
-    }
-  };
+  const bp = new Backpressure({ queues: allQueues, pause: () => source.pauseAll(), resume: () => source.resumeAll(), logger });
+  const backpressure = (): void => bp.update(stopping);
 
   // Assigned partitions hold the event clock until they deliver or idle (no false lateness
   // because one partition's batch was handled before another's first one).
@@ -478,10 +483,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   });
 
   o.server?.registerProbe('kafka', () => source.probe());
-  o.server?.registerProbe('sinks', () => {
-    const stalled = allQueues().filter((q) => q.stalled()).map((q) => q.name);
-    return stalled.length === 0 ? { ok: true, detail: paused ? 'draining' : 'delivering' } : { ok: false, detail: `stalled: ${stalled.join(', ')}` };
-  });
+  o.server?.registerProbe('sinks', () => bp.probe());
   if (esPing !== undefined) o.server?.registerProbe('elasticsearch', esPing);
 
   await source.start();

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import { TriplineError } from '../model/errors.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Sink } from './sink.js';
+import type { DeadLetter, Sink } from './sink.js';
 
 export interface DeliveryQueueOptions<T> {
   readonly name: string;
@@ -23,8 +23,14 @@ export interface DeliveryQueueOptions<T> {
   readonly maxDelayMs?: number;
   /** A delivery outstanding longer than this counts as stalled (default 10000). */
   readonly stallAfterMs?: number;
-  /** Called for items the destination refused for good (already logged and counted). */
-  readonly onDeadLetter?: (item: T, reason: string, detail: string) => void;
+  /**
+   * Where items the destination refused for good go (the sink dead-letter topic, see
+   * src/sink/sink-dlq.ts). Awaited: a batch counts as delivered only once this resolved, so the
+   * service checkpoint (which waits for `idle()`) never passes a refused item that is not yet
+   * dead-lettered. A rejection is retried with the same backoff (the sink is not re-sent to).
+   * Without it, refused items are logged and dropped.
+   */
+  readonly deadLetter?: (items: readonly DeadLetter<T>[], sink: string) => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -71,19 +77,19 @@ export class DeliveryQueue<T> implements QueueStatus {
   }
 
   async #deliver(batch: readonly T[]): Promise<void> {
-    const { sink, logger, metrics, name } = this.#o;
+    const { sink, metrics, name } = this.#o;
     let delay = this.#o.minDelayMs ?? 250;
+    let refused: readonly DeadLetter<T>[] | undefined;
     for (;;) {
       if (this.#aborted) throw new TriplineError('SINK_CLOSED', `${name}: delivery aborted`);
       try {
-        const res = await sink.send(batch);
-        this.#failing = false;
-        for (const d of res.deadLettered) {
-          metrics?.componentErrors.inc({ stage: 'sink', error_type: 'dead_lettered' });
-          logger.error({ sink: name, reason: d.reason, detail: d.detail }, 'sink refused an item for good; dropped');
-          this.#o.onDeadLetter?.(d.item, d.reason, d.detail);
+        if (refused === undefined) {
+          const res = await sink.send(batch);
+          metrics?.componentSentEvents.inc({ stage: 'sink' }, res.acknowledged.length);
+          refused = res.deadLettered;
         }
-        metrics?.componentSentEvents.inc({ stage: 'sink' }, res.acknowledged.length);
+        if (refused.length > 0) await this.#deadLetter(refused);
+        this.#failing = false;
         return;
       } catch (e) {
         this.#failing = true;
@@ -92,11 +98,24 @@ export class DeliveryQueue<T> implements QueueStatus {
         metrics?.componentErrors.inc({ stage: 'sink', error_type: err.code.toLowerCase() });
         if (Date.now() - this.#lastWarn > 5000) {
           this.#lastWarn = Date.now();
-          logger.warn({ sink: name, err }, 'sink delivery failed; retrying (consumption pauses while stalled)');
+          const what = refused === undefined ? 'sink delivery failed' : 'dead-lettering refused items failed';
+          this.#o.logger.warn({ sink: name, err }, `${what}; retrying (consumption pauses while stalled)`);
         }
         await sleep(delay);
         delay = Math.min(delay * 2, this.#o.maxDelayMs ?? 5000);
       }
+    }
+  }
+
+  async #deadLetter(items: readonly DeadLetter<T>[]): Promise<void> {
+    const { logger, metrics, name, deadLetter } = this.#o;
+    if (deadLetter !== undefined) await deadLetter(items, name);
+    for (const d of items) {
+      metrics?.componentErrors.inc({ stage: 'sink', error_type: 'dead_lettered' });
+      logger.error(
+        { sink: name, reason: d.reason, detail: d.detail, ...(d.status === undefined ? {} : { status: d.status }) },
+        deadLetter === undefined ? 'sink refused an item for good; dropped (no dead-letter topic)' : 'sink refused an item for good; dead-lettered',
+      );
     }
   }
 

@@ -30,6 +30,37 @@ export interface CheckpointStoreOptions {
   loadTimeoutMs?: number;
 }
 
+/** The stored form of a checkpoint: gzip(JSON). */
+export function encodeCheckpoint(value: unknown): Buffer {
+  return gzipSync(Buffer.from(JSON.stringify(value)));
+}
+
+/** Inverse of encodeCheckpoint; STATE_RESTORE_FAILED when the bytes are not gzip JSON. */
+export function decodeCheckpoint(buf: Buffer, where = 'checkpoint'): unknown {
+  try {
+    return JSON.parse(gunzipSync(buf).toString('utf8')) as unknown;
+  } catch (e) {
+    throw new TriplineError('STATE_RESTORE_FAILED', `${where} is not valid gzip JSON`, { cause: e });
+  }
+}
+
+/**
+ * Checks the `version` field of a loaded checkpoint. A checkpoint of another version is refused
+ * (STATE_RESTORE_FAILED, not retriable) rather than half-restored: the operator decides whether to
+ * run the matching tripline version or reset the state topic (and replay from committed offsets).
+ */
+export function checkCheckpointVersion<T extends { version: number }>(value: unknown, version: T['version'], where: string): T {
+  const got = value !== null && typeof value === 'object' ? (value as { version?: unknown }).version : undefined;
+  if (got !== version) {
+    throw new TriplineError(
+      'STATE_RESTORE_FAILED',
+      `${where}: unsupported checkpoint version ${JSON.stringify(got) ?? 'undefined'} (this tripline reads version ${version}); ` +
+        'run the tripline version that wrote it, or delete the state topic to start from the committed offsets without window state',
+    );
+  }
+  return value as T;
+}
+
 export class CheckpointStore {
   readonly #o: CheckpointStoreOptions;
   readonly #producer: Producer;
@@ -84,7 +115,7 @@ export class CheckpointStore {
       });
       this.#connected = true;
     }
-    const buf = gzipSync(Buffer.from(JSON.stringify(value)));
+    const buf = encodeCheckpoint(value);
     this.lastBytes = buf.length;
     try {
       await this.#producer.send({ topic: this.#o.topic, acks: -1, messages: [{ key: this.#o.key, value: buf }] });
@@ -152,13 +183,9 @@ export class CheckpointStore {
     }
     const value: Buffer | undefined = latest;
     if (value === undefined) return undefined;
-    try {
-      const out: unknown = JSON.parse(gunzipSync(value).toString('utf8'));
-      logger.info({ 'kafka.topic': topic, 'kafka.offset': latestOffset.toString(), bytes: value.length }, 'loaded checkpoint');
-      return out;
-    } catch (e) {
-      throw new TriplineError('STATE_RESTORE_FAILED', `checkpoint in ${topic} at offset ${latestOffset} is not valid gzip JSON`, { cause: e });
-    }
+    const out = decodeCheckpoint(value, `checkpoint in ${topic} at offset ${latestOffset}`);
+    logger.info({ 'kafka.topic': topic, 'kafka.offset': latestOffset.toString(), bytes: value.length }, 'loaded checkpoint');
+    return out;
   }
 
   async close(): Promise<void> {

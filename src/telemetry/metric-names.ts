@@ -83,6 +83,11 @@ export const METRIC_DEFS = {
   // Sinks.
   sinkRequests: counter('tripline_sink_requests_total', 'Requests sent by a sink.', ['sink']),
   sinkErrors: counter('tripline_sink_errors_total', 'Failed sink requests, by error type.', ['sink', 'error_type']),
+  sinkDeadLettered: counter(
+    'tripline_sink_dead_lettered_total',
+    'Alert transitions and metric documents a sink refused for good, written to the sink dead-letter topic, by sink and reason.',
+    ['sink', 'reason'],
+  ),
   sinkRequestDuration: histogram(
     'tripline_sink_request_duration_seconds',
     'Sink request latency.',

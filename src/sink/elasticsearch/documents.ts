@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AlertTransition } from '../../model/transition.js';
+import { kibanaDiscoverUrl } from '../kibana-url.js';
 import type { WriteMode } from './features.js';
 
 /**
@@ -79,11 +80,22 @@ export function targetFor(opts: TargetOptions, isoTimestamp: string): string {
 }
 
 /** Alerts: `<alert.id>-<state>-<repeat>-<epoch ms>`; the timestamp separates severity changes. */
-export const alertCodec: DocumentCodec<AlertTransition> = {
-  id: (t) => boundedId(`${t.alert.id}-${t.alert.state}-${t.alert.repeat}-${Date.parse(t['@timestamp'])}`),
-  timestamp: (t) => t['@timestamp'],
-  source: (t) => ({ ...t }),
-};
+export const alertCodec: DocumentCodec<AlertTransition> = alertCodecFor(undefined);
+
+/**
+ * Alerts, with `event.url` (ECS: where to continue the investigation) set to the Kibana Discover
+ * view of the pattern's saved search, filtered to the group and time range, when a base URL is set.
+ */
+export function alertCodecFor(kibanaUrl: string | undefined): DocumentCodec<AlertTransition> {
+  return {
+    id: (t) => boundedId(`${t.alert.id}-${t.alert.state}-${t.alert.repeat}-${Date.parse(t['@timestamp'])}`),
+    timestamp: (t) => t['@timestamp'],
+    source: (t) => {
+      const url = kibanaDiscoverUrl(kibanaUrl, t);
+      return url === undefined ? { ...t } : { ...t, event: { url } };
+    },
+  };
+}
 
 /** Metrics: hash of (pattern id, group key, window end). */
 export const metricCodec: DocumentCodec<MetricRecord> = {

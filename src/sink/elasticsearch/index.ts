@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AlertTransition } from '../../model/transition.js';
 import { createEsClient } from './client.js';
 import type { EsConnectionConfig, EsSinkOptions } from './config.js';
-import { alertCodec, metricCodec } from './documents.js';
+import { alertCodecFor, metricCodec } from './documents.js';
 import type { MetricRecord } from './documents.js';
 import { ElasticsearchSink } from './elasticsearch-sink.js';
 import { EsSetup } from './setup.js';
@@ -16,8 +16,9 @@ export interface ElasticsearchSinks {
   close(): Promise<void>;
 }
 
-export function createElasticsearchSinks(conn: EsConnectionConfig, cfg: EsSinkOptions, deps: { logger: Logger }): ElasticsearchSinks {
+export function createElasticsearchSinks(conn: EsConnectionConfig, cfg: EsSinkOptions, deps: { logger: Logger; kibanaUrl?: string | undefined }): ElasticsearchSinks {
   const { client, secrets } = createEsClient(conn, cfg);
+  const kibanaUrl = deps.kibanaUrl;
   const logger = deps.logger.child({ sink: 'elasticsearch' });
   const setup = new EsSetup(client, {
     mode: cfg.mode,
@@ -36,7 +37,7 @@ export function createElasticsearchSinks(conn: EsConnectionConfig, cfg: EsSinkOp
     secrets,
     logger,
   };
-  const alerts = new ElasticsearchSink<AlertTransition>({ ...common, codec: alertCodec, prefix: cfg.alerts_prefix });
+  const alerts = new ElasticsearchSink<AlertTransition>({ ...common, codec: alertCodecFor(kibanaUrl), prefix: cfg.alerts_prefix });
   const metrics = new ElasticsearchSink<MetricRecord>({ ...common, codec: metricCodec, prefix: cfg.metrics_prefix });
   return {
     alerts,

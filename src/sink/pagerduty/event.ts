@@ -5,6 +5,7 @@
  * dedup_key = alert.id (stable per incident), truncated + hashed past 255 chars.
  */
 import { createHash } from 'node:crypto';
+import { kibanaDiscoverUrl } from '../kibana-url.js';
 import type { AlertTransition } from '../../model/transition.js';
 
 export type PdSeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -66,11 +67,6 @@ export function actionFor(t: AlertTransition, sendRepeats: boolean): PdAction | 
   }
 }
 
-function kibanaLink(base: string, alertId: string): string {
-  const query = `alert.id:"${alertId.replace(/["\\]/g, '\\$&')}"`;
-  const a = `(query:(language:kuery,query:'${query.replace(/[!']/g, '!$&')}'))`;
-  return `${base.replace(/\/+$/, '')}/app/discover#/?_a=${encodeURIComponent(a)}`;
-}
 
 function groupText(group: Record<string, string>): string | undefined {
   const parts = Object.entries(group).map(([k, v]) => `${k}=${v}`);
@@ -119,7 +115,8 @@ export function buildEvent(t: AlertTransition, routingKey: string, opts: EventOp
   const links: { href: string; text: string }[] = [];
   if (opts.kibanaUrl !== undefined) {
     event.client_url = opts.kibanaUrl;
-    links.push({ href: kibanaLink(opts.kibanaUrl, t.alert.id), text: 'Alert history in Kibana' });
+    const href = kibanaDiscoverUrl(opts.kibanaUrl, t);
+    if (href !== undefined) links.push({ href, text: `${t.pattern.id} in Kibana` });
   }
   if (t.runbook !== undefined && /^https?:\/\//.test(t.runbook)) links.push({ href: t.runbook, text: 'Runbook' });
   if (links.length > 0) event.links = links;

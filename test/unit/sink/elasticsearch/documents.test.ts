@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertCodec, boundedId, datedIndex, metricCodec, targetFor } from '../../../../src/sink/elasticsearch/documents.js';
+import { alertCodec, alertCodecFor, boundedId, datedIndex, metricCodec, targetFor } from '../../../../src/sink/elasticsearch/documents.js';
 import type { MetricRecord } from '../../../../src/sink/elasticsearch/documents.js';
 import { transition } from '../../../support/transitions.js';
 
@@ -21,6 +21,14 @@ describe('documents', () => {
     expect(alertCodec.id(transition({ id: 'abc-2', severity: 'warning', timestamp: '2025-01-01T00:00:01Z' }))).not.toBe(
       alertCodec.id(transition({ id: 'abc-2', severity: 'critical', timestamp: '2025-01-01T00:00:02Z' })),
     );
+  });
+
+  it('links an alert to its Kibana Discover view when a base URL is set', () => {
+    const t = transition({ patternId: 'payments-5xx' });
+    expect(alertCodec.source(t)['event']).toBeUndefined();
+    const doc = alertCodecFor('https://kibana.example').source(t) as { event: { url: string } };
+    expect(doc.event.url).toMatch(/^https:\/\/kibana\.example\/app\/discover#\/view\/tripline-pattern-payments-5xx\?/);
+    expect(alertCodecFor('https://kibana.example').id(t)).toBe(alertCodec.id(t));
   });
 
   it('hashes long ids to stay under the 512-byte limit', () => {

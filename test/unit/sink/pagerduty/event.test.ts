@@ -29,8 +29,11 @@ describe('Events v2 event', () => {
     });
     expect(e.payload!.custom_details).toMatchObject({ value: 42, threshold: 10, runbook: 'https://runbooks/x', window: { start: expect.any(String) } });
     expect(e.payload!.custom_details!.samples).toHaveLength(1);
-    expect(e.links![0]!.href).toMatch(/^https:\/\/kibana\.example\/app\/discover#\/\?_a=/);
-    expect(decodeURIComponent(e.links![0]!.href)).toContain('alert.id:"k1a2b3-1"');
+    // The pattern's saved search, filtered to the group and the alert's time range.
+    expect(e.links![0]!.href).toMatch(/^https:\/\/kibana\.example\/app\/discover#\/view\/tripline-pattern-payments-5xx\?_g=/);
+    expect(decodeURIComponent(e.links![0]!.href)).toContain("key:group.service.name");
+    expect(decodeURIComponent(e.links![0]!.href)).toContain("from:'2025-03-04T04:31:07.000Z'");
+    expect(e.links![0]!.text).toBe('payments-5xx in Kibana');
     expect(e.links![1]).toEqual({ href: 'https://runbooks/x', text: 'Runbook' });
   });
 

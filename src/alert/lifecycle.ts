@@ -14,6 +14,14 @@ import type { AlertState } from '../model/transition.js';
  *   -> `resolved` (previous `firing`). While firing (condition true or not yet resolved), a
  *   `firing` record with `repeat` + 1 is emitted when T - lastNotified >= `repeat_interval`
  *   (0 = never), and when the detector's severity changes.
+ * - Repeats across a gap: the engine evaluates due boundaries in batches (one advance/tick/flush
+ *   call evaluates every boundary up to `until`, its watermark). Within one batch a group emits at
+ *   most one repeat for `repeat_interval`: the latest, i.e. a due repeat is held back while
+ *   T + repeat_interval <= until (a later one would be due in the same batch) and emitted at the
+ *   first boundary after until - repeat_interval where it is still due. Live, a tick evaluates
+ *   about one boundary, so nothing changes; a replay or restore crossing days of event time (or a
+ *   far-future timestamp: 50 years at 4h would be ~110k records) sends one re-notification, not
+ *   one per interval of the gap. Severity changes and flapping records are not held back.
  * - Flapping (disabled when flap_window or flap_max_changes is 0): the changes counted are firing
  *   starts and firing ends (would-be resolves); repeats and pending do not count. When a change
  *   at T makes more than `flap_max_changes` changes within (T - flap_window, T], the alert is
@@ -111,13 +119,17 @@ function renotify(s: LifecycleState, T: number): LifecycleEmit {
   return emit(s, 'firing', 'firing');
 }
 
-/** One boundary. `severity` is the detector's level or the pattern severity. */
+/**
+ * One boundary. `severity` is the detector's level or the pattern severity. `until`: the last
+ * boundary of the current evaluation batch (default T: no batching, every due repeat is emitted).
+ */
 export function stepLifecycle(
   s: LifecycleState,
   c: LifecycleConfig,
   T: number,
   active: boolean,
   severity: Severity,
+  until = T,
 ): LifecycleEmit | null {
   if (active !== s.cond || s.condSince === null) {
     s.cond = active;
@@ -169,7 +181,7 @@ export function stepLifecycle(
           return emit(s, 'resolved', 'firing');
         }
       }
-      if (c.repeat_interval > 0 && T - s.lastNotified! >= c.repeat_interval) return renotify(s, T);
+      if (c.repeat_interval > 0 && T - s.lastNotified! >= c.repeat_interval && T + c.repeat_interval > until) return renotify(s, T);
       return null;
     }
   }
@@ -178,16 +190,18 @@ export function stepLifecycle(
 /**
  * Skip support: after a step at T, the earliest time at which stepping again with the same
  * condition and severity could emit or change state (Infinity = never). A boundary before it
- * is a no-op, so the engine may skip it when the detector's output is constant too.
+ * is a no-op, so the engine may skip it when the detector's output is constant too. `until` as
+ * for stepLifecycle (a held-back repeat is due after until - repeat_interval; durations are
+ * whole milliseconds).
  */
-export function lifecycleNextDeadline(s: LifecycleState, c: LifecycleConfig, T: number): number {
+export function lifecycleNextDeadline(s: LifecycleState, c: LifecycleConfig, T: number, until = T): number {
   switch (s.phase) {
     case 'inactive':
       return s.cond ? T : Infinity;
     case 'pending':
       return s.cond ? s.pendingSince! + c.for : T;
     case 'firing': {
-      let t = c.repeat_interval > 0 ? s.lastNotified! + c.repeat_interval : Infinity;
+      let t = c.repeat_interval > 0 ? Math.max(s.lastNotified! + c.repeat_interval, until - c.repeat_interval + 1) : Infinity;
       const since = s.condSince ?? T;
       if (s.cond) {
         if (s.flapping) t = Math.min(t, since + c.flap_window);

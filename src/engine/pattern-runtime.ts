@@ -178,7 +178,7 @@ export class PatternRuntime {
         this.nextT = nextBoundaryAfter(watermark, res);
         return;
       }
-      for (const g of this.groups.values()) this.evaluateGroup(g, this.nextT, out);
+      for (const g of this.groups.values()) this.evaluateGroup(g, this.nextT, out, watermark);
       this.nextT += res;
     }
   }
@@ -200,8 +200,8 @@ export class PatternRuntime {
       const T = heap.topT();
       const i = heap.pop();
       const g = gs[i]!;
-      if (this.evaluateGroup(g, T, out)) continue;
-      const due = Math.min(det.nextChange(g.det, T), lifecycleNextDeadline(g.alert, this.cfg, T));
+      if (this.evaluateGroup(g, T, out, watermark)) continue;
+      const due = Math.min(det.nextChange(g.det, T), lifecycleNextDeadline(g.alert, this.cfg, T, watermark));
       const step = T + res;
       const next = due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
       if (next <= watermark) heap.push(next, i);
@@ -209,14 +209,14 @@ export class PatternRuntime {
     this.nextT = nextBoundaryAfter(watermark, res);
   }
 
-  /** Evaluates one group at T; returns true when the group was evicted. */
-  private evaluateGroup(g: GroupRuntime, T: number, out: TimedTransition[]): boolean {
+  /** Evaluates one group at T (in a batch ending at `until`); returns true when the group was evicted. */
+  private evaluateGroup(g: GroupRuntime, T: number, out: TimedTransition[], until: number): boolean {
     const p = this.pattern;
     const det = this.detector;
     const e = this.scratch;
     det.evaluate(g.det, T, g.alert.phase, e);
     if (this.hook !== undefined) this.hook(p, g.key, T, e);
-    const emit = stepLifecycle(g.alert, this.cfg, T, e.active, e.severity ?? p.severity);
+    const emit = stepLifecycle(g.alert, this.cfg, T, e.active, e.severity ?? p.severity, until);
     if (emit !== null) {
       g.hash ??= alertKey(p.id, g.key);
       out.push({

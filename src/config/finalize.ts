@@ -36,7 +36,7 @@ export const MAX_BUCKETS = 10_000;
 export const TARGET_BUCKETS = 30;
 
 /** Template variables `summary` may use (besides `group.<group_by field>`). */
-export const SUMMARY_VARIABLES: readonly string[] = ['value', 'threshold', 'count', 'pattern.id', 'baseline', 'score'];
+export const SUMMARY_VARIABLES: readonly string[] = ['value', 'threshold', 'count', 'severity', 'pattern.id', 'baseline', 'score'];
 
 /**
  * Default resolution: the smallest divisor of `window` that is >= max(1s, window/30),

@@ -189,7 +189,7 @@ export interface Pattern {
   severity: Severity;
   labels: Readonly<Record<string, string>>;
   runbook?: string;
-  /** Template: `{{value}}`, `{{threshold}}`, `{{group.<field>}}`, `{{pattern.id}}`, `{{count}}`. */
+  /** Template: `{{value}}`, `{{threshold}}`, `{{count}}`, `{{severity}}` (the level's, when levels apply), `{{group.<field>}}`, `{{pattern.id}}`, `{{baseline}}`, `{{score}}`. */
   summary: string;
   /** Field paths removed from sample events. */
   redact: readonly string[];

@@ -120,7 +120,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   'summary-placeholders.yaml': [
     "patterns/summary-placeholders.yaml: summary: {{group.host}} refers to \"host\", which is not in group_by",
-    "patterns/summary-placeholders.yaml: summary: unknown placeholder {{severity}} (use value, threshold, count, pattern.id, baseline, score or group.<group_by field>)",
+    "patterns/summary-placeholders.yaml: summary: unknown placeholder {{priority}} (use value, threshold, count, severity, pattern.id, baseline, score or group.<group_by field>)",
   ],
   'too-many-buckets.yaml': [
     "patterns/too-many-buckets.yaml: detect.resolution: gives 36000 buckets per detect.window (1h); at most 10000 allowed (got 100ms)",

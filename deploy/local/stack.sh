@@ -13,7 +13,7 @@ set -euo pipefail
 
 print_endpoints() {
   echo "KAFKA_BROKERS=$STACK_HOST:$KAFKA_PORT"
-  if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then kafka_sasl_endpoints; fi
+  if [[ "$KAFKA_SASL_ENABLED" == 1 ]] && kafka_sasl_listening; then kafka_sasl_endpoints; fi
   echo "ELASTICSEARCH_URL=$ES_URL"
 }
 
@@ -27,6 +27,7 @@ cmd_up() {
   kafka_start
   es_start
   kafka_wait
+  if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then kafka_sasl_ensure_users; fi
   es_wait
   log "stack up in $((SECONDS - t0))s (logs: $STACK_DIR)"
   print_endpoints

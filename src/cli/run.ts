@@ -43,14 +43,19 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
   const metrics = createMetrics({ processMetrics: true });
   let server: TelemetryServer | undefined;
   let service: ServiceHandle | undefined;
+  let phase: 'starting' | 'running' | 'stopping' = 'starting';
   try {
     const patterns = await loadPatterns(cfg.patterns);
     if (cfg.http.port !== undefined) {
       server = new TelemetryServer({ port: cfg.http.port, registry: metrics.registry, logger });
+      // Not ready until the pipeline has started and registered its own probes (without this,
+      // /readyz would answer 200 while Kafka, the checkpoint and the sinks are still starting).
+      server.registerProbe('service', () => ({ ok: phase === 'running', detail: phase }));
       await server.start();
     }
     logger.info({ 'tripline.patterns': patterns.length, 'kafka.topics': cfg.kafka?.topics }, 'starting tripline run');
     service = await runService({ config: cfg, patterns, logger, metrics, server });
+    phase = 'running';
     logger.info('tripline run started');
   } catch (e) {
     const msg = isTriplineError(e) ? e.message : e instanceof Error ? e.message : String(e);
@@ -68,6 +73,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
     const graceful = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      phase = 'stopping';
       logger.info({ signal, 'tripline.shutdown_timeout_ms': cfg.shutdown_timeout_ms }, 'shutting down');
       const timer = setTimeout(() => {
         logger.error('shutdown budget exceeded; exiting without a final checkpoint (nothing unacknowledged was committed)');
@@ -92,6 +98,7 @@ export async function runCommand(o: RunOptions, out: (s: string) => void, err: (
     svc.fatal.catch((e: unknown) => {
       if (stopping) return;
       stopping = true;
+      phase = 'stopping';
       const msg = isTriplineError(e) ? e.message : String(e);
       logger.fatal({ err: e }, 'unrecoverable error; stopping');
       err(`tripline run: ${scrub(msg)}\n`);

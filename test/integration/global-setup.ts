@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { TestProject } from 'vitest/node';
-import type { StackInfo } from './helpers/context.js';
+import type { KafkaSaslInfo, StackInfo } from './helpers/context.js';
 
 const execFileAsync = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -90,11 +90,26 @@ async function describeKafka(brokers: string[]): Promise<string> {
   }
 }
 
+/** The SASL_SSL listener from stack.sh output (KAFKA_SASL_* lines), or why there is none. */
+function saslFrom(env: Record<string, string>): { info?: KafkaSaslInfo; missing?: string } {
+  const { KAFKA_SASL_BROKERS: b, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password, KAFKA_SSL_CA_FILE: caFile } = env;
+  if (!b || !mechanism || !username || !password || !caFile) {
+    return {
+      missing:
+        'the stack has no SASL_SSL listener (deploy/local/stack.sh printed no KAFKA_SASL_* endpoints). It is on by default ' +
+        '(TRIPLINE_KAFKA_SASL unset or 1); a broker started before that, or with TRIPLINE_KAFKA_SASL=0, needs a restart: ' +
+        'npm run stack:down && npm run stack:up',
+    };
+  }
+  return { info: { brokers: b.split(',').map((x) => x.trim()).filter((x) => x !== ''), mechanism, username, password, caFile } };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let brokers = process.env.KAFKA_BROKERS;
   let esUrl = process.env.ELASTICSEARCH_URL;
   let kafkaVersion = process.env.KAFKA_VERSION;
   let startedHere = false;
+  let stackEnv: Record<string, string> = {};
 
   if (!brokers || !esUrl) {
     const before = await runStack('status');
@@ -108,6 +123,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     startedHere = before.code !== 0;
     const env = parseEnvLines(up.stdout);
+    stackEnv = env;
     brokers = env.KAFKA_BROKERS;
     esUrl = env.ELASTICSEARCH_URL;
     if (!brokers || !esUrl) throw new Error(`stack.sh up printed no endpoints:\n${up.stdout}`);
@@ -117,6 +133,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   }
   kafkaVersion ??= 'unknown (external broker; set KAFKA_VERSION)';
+  // Endpoints given (.ci/run): the SASL listener, if any, is the local stack's; `status` prints it.
+  if (stackEnv.KAFKA_SASL_BROKERS === undefined) stackEnv = parseEnvLines((await runStack('status')).stdout);
+  const sasl = saslFrom(stackEnv);
 
   const kafkaBrokers = brokers.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
   const elasticsearchUrl = esUrl.replace(/\/+$/, '');
@@ -127,7 +146,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`[integration] Kafka ${kafkaVersion} at ${kafkaBrokers.join(',')} (${kafkaDesc})`);
   console.log(`[integration] Elasticsearch ${esVersion} at ${elasticsearchUrl}`);
 
-  const info: StackInfo = { kafkaBrokers, elasticsearchUrl, kafkaVersion, elasticsearchVersion: esVersion };
+  if (sasl.info !== undefined) console.log(`[integration] Kafka SASL_SSL at ${sasl.info.brokers.join(',')} (${sasl.info.mechanism})`);
+  const info: StackInfo = { kafkaBrokers, elasticsearchUrl, kafkaVersion, elasticsearchVersion: esVersion, kafkaSasl: sasl.info, kafkaSaslMissing: sasl.missing };
   project.provide('stack', info);
 
   return async () => {

@@ -1,9 +1,12 @@
 # shellcheck shell=bash
-# Optional SASL_SSL listener (TRIPLINE_KAFKA_SASL=1): SCRAM-SHA-256/512 over TLS with a
-# self-signed CA generated under .cache/stack/kafka/tls. Sourced by kafka.sh only when enabled.
+# SASL_SSL listener (on by default; TRIPLINE_KAFKA_SASL=0 disables it): SCRAM-SHA-256/512 over TLS
+# with a self-signed CA generated under .cache/stack/kafka/tls. Sourced by kafka.sh when enabled.
+# Cost: one openssl run (< 1 s, cached), and once per data dir a JVM that upserts the SCRAM users.
 #
-# SCRAM users are written into the metadata log at format time (StorageTool --add-scram), so a
-# data dir formatted without SASL must be reset first: stack.sh down && rm -rf .cache/stack/kafka/data
+# SCRAM users: written into the metadata log at format time (StorageTool --add-scram) for a fresh
+# data dir; a data dir formatted without them (an older stack) gets them upserted on the running
+# broker (kafka/AddScramUsers.java, AlterUserScramCredentials over PLAINTEXT) — no data reset.
+# A broker started without the listener keeps running without it until restarted (stack.sh down/up).
 
 KAFKA_SASL_USER="${TRIPLINE_KAFKA_SASL_USER:-tripline}"
 KAFKA_SASL_PASSWORD="${TRIPLINE_KAFKA_SASL_PASSWORD:-tripline-local-secret}"
@@ -44,16 +47,34 @@ kafka_sasl_config() {
   echo "listener.name.sasl_ssl.ssl.key.password=$KAFKA_TLS_PASSWORD"
 }
 
-# Sets KAFKA_SASL_FORMAT_ARGS: extra StorageTool format arguments that create the SCRAM users.
+# Sets KAFKA_SASL_FORMAT_ARGS: extra StorageTool format arguments that create the SCRAM users
+# (ignored by `format -g` on an already formatted data dir; kafka_sasl_ensure_users covers that).
 kafka_sasl_format_args() {
-  if [[ -f "$KAFKA_STATE/data/meta.properties" && ! -f "$KAFKA_STATE/sasl.formatted" ]]; then
-    die "kafka: data dir was formatted without SASL users; run: $LOCAL_DIR/stack.sh down && rm -rf $KAFKA_STATE/data"
-  fi
   KAFKA_SASL_FORMAT_ARGS=(
     --add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]"
     --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]"
   )
-  touch "$KAFKA_STATE/sasl.formatted"
+}
+
+# True when the running broker was started with the SASL_SSL listener.
+kafka_sasl_listening() {
+  grep -q "^listeners=.*SASL_SSL://" "$KAFKA_STATE/server.properties" 2>/dev/null && port_open "$STACK_HOST" "$KAFKA_SASL_PORT"
+}
+
+# After the broker is ready: make sure the SCRAM users exist (once per data dir, marker in it).
+kafka_sasl_ensure_users() {
+  local marker="$KAFKA_STATE/data/.tripline-scram-users"
+  [[ -f "$marker" ]] && return 0
+  if ! kafka_sasl_listening; then
+    log "kafka: WARNING: running without the SASL_SSL listener (started before it was enabled); restart Kafka to add it: $LOCAL_DIR/stack.sh down && $LOCAL_DIR/stack.sh up"
+    return 0
+  fi
+  log "kafka: upserting SCRAM users ($KAFKA_SASL_USER)"
+  TRIPLINE_SCRAM_PASSWORD="$KAFKA_SASL_PASSWORD" kafka_java -Dlog4j2.configurationFile="$LOCAL_DIR/kafka/log4j2.properties" \
+    -Dkafka.logs.dir="$KAFKA_STATE/logs" -cp "$KAFKA_LIBS/*" "$LOCAL_DIR/kafka/AddScramUsers.java" \
+    "$STACK_HOST:$KAFKA_PORT" "$KAFKA_SASL_USER" >"$KAFKA_STATE/logs/scram-users.out" 2>&1 \
+    || { tail -n 20 "$KAFKA_STATE/logs/scram-users.out" >&2; die "kafka: could not create the SCRAM users"; }
+  touch "$marker"
 }
 
 kafka_sasl_endpoints() {

@@ -7,7 +7,9 @@ KAFKA_PIDFILE="$KAFKA_STATE/kafka.pid"
 KAFKA_LOG="$KAFKA_STATE/logs/server.log"
 KAFKA_STDOUT="$KAFKA_STATE/logs/kafka.out"
 
-if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
+# SASL_SSL listener: on unless TRIPLINE_KAFKA_SASL=0 (see kafka-sasl.sh for what it costs).
+KAFKA_SASL_ENABLED="${TRIPLINE_KAFKA_SASL:-1}"
+if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
   # shellcheck source=./kafka-sasl.sh
   . "$LOCAL_DIR/lib/kafka-sasl.sh"
 fi
@@ -39,7 +41,7 @@ kafka_write_config() {
   local listeners="PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT"
   local advertised="PLAINTEXT://$STACK_HOST:$KAFKA_PORT"
   local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
-  if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
+  if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
     listeners+=",SASL_SSL://$STACK_HOST:$KAFKA_SASL_PORT"
     advertised+=",SASL_SSL://$STACK_HOST:$KAFKA_SASL_PORT"
     protocols+=",SASL_SSL:SASL_SSL"
@@ -66,7 +68,7 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 delete.topic.enable=true
 PROPS
-  if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
+  if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
     kafka_sasl_config >>"$KAFKA_STATE/server.properties"
   fi
 }
@@ -78,7 +80,7 @@ kafka_format() {
   fi
   cid="$(tr -d '[:space:]' <"$cid_file")"
   [[ -n "$cid" ]] || die "kafka: could not generate a cluster id"
-  if [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]]; then
+  if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
     kafka_sasl_format_args
     extra=("${KAFKA_SASL_FORMAT_ARGS[@]}")
   fi
@@ -141,7 +143,10 @@ kafka_status() {
     # The running version is the one in the classpath the process was started with.
     ver="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n 's|.*/kafka/\([^/]*\)/libs/\*$|\1|p' | head -n1)"
     echo "kafka:         running pid $pid, version ${ver:-unknown}, PLAINTEXT $STACK_HOST:$KAFKA_PORT"
-    [[ "${TRIPLINE_KAFKA_SASL:-0}" == 1 ]] && echo "               SASL_SSL $STACK_HOST:$KAFKA_SASL_PORT"
+    if [[ "$KAFKA_SASL_ENABLED" == 1 ]]; then
+      if kafka_sasl_listening; then echo "               SASL_SSL $STACK_HOST:$KAFKA_SASL_PORT"
+      else echo "               SASL_SSL not listening (broker started without it; stack.sh down && stack.sh up)"; fi
+    fi
     return 0
   fi
   if pid_alive "$KAFKA_PIDFILE"; then echo "kafka:         pid $(pid_of "$KAFKA_PIDFILE") alive but NOT ready (log: $KAFKA_LOG)"

@@ -8,6 +8,21 @@ export interface StackInfo {
   kafkaVersion: string;
   /** Version reported by the Elasticsearch node (GET _nodes). */
   elasticsearchVersion: string;
+  /**
+   * The stack's SASL_SSL (SCRAM) listener, as `deploy/local/stack.sh up|status` prints it
+   * (KAFKA_SASL_*); undefined when it is not running, with `kafkaSaslMissing` saying why.
+   */
+  kafkaSasl?: KafkaSaslInfo | undefined;
+  kafkaSaslMissing?: string | undefined;
+}
+
+export interface KafkaSaslInfo {
+  brokers: string[];
+  mechanism: string;
+  username: string;
+  password: string;
+  /** PEM of the self-signed CA that signed the broker certificate. */
+  caFile: string;
 }
 
 declare module 'vitest' {

@@ -69,11 +69,16 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
   }
 }
 
-/** Creates a topic and waits until every partition has a leader. */
-export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+/**
+ * Creates a topic and waits until every partition has a leader. `configEntries` e.g.
+ * `[{ name: 'retention.ms', value: '-1' }]` for records with old timestamps: the broker's default
+ * 7-day time retention would otherwise delete them (whole segments, log start offset advances)
+ * within one retention check (5 min), under a consumer that has not read them yet.
+ */
+export async function createTopic(kafka: Kafka, topic: string, numPartitions: number, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
   await withAdmin(kafka, async (admin) => {
     const created = await admin.createTopics({
-      topics: [{ topic, numPartitions, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions, replicationFactor: 1, configEntries }],
       waitForLeaders: true,
       timeout: 30_000,
     });

@@ -130,8 +130,12 @@ export class ServiceScenario {
     await this.pd.start();
     this.cleanup.add('pd receiver', () => this.pd.stop());
     this.cleanup.add('temp dir', async () => this.files.rm());
-    await createTopic(this.kafka, this.topic, partitions);
-    await createTopic(this.kafka, `${this.topic}.dlq`, 1);
+    // The stream's record timestamps are in 2026-03 (T0): without retention.ms=-1 the broker's
+    // 7-day time retention deletes the records (log start offset jumps past them) at its next
+    // check, possibly before a paused or restarted tripline has read them.
+    const keep = [{ name: 'retention.ms', value: '-1' }];
+    await createTopic(this.kafka, this.topic, partitions, keep);
+    await createTopic(this.kafka, `${this.topic}.dlq`, 1, keep);
     this.cleanup.add('topics', () => deleteTopics(this.kafka, [this.topic, `${this.topic}.dlq`, `${this.group}-state`]));
     // A SIGKILLed member stays in the group until its session times out: best effort.
     this.cleanup.add('groups', () => deleteGroups(this.kafka, [this.group]).catch(() => undefined));

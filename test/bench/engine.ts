@@ -13,7 +13,12 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadPatterns } from '../../src/config/index.js';
-import { DECODE_PATHS } from '../../src/decode/fast.js';
+import { createFastDecoder, DECODE_PATHS } from '../../src/decode/fast.js';
+import { createEngine } from '../../src/engine/engine.js';
+import { createMatcher, neededEventNames, neededFields } from '../../src/match/index.js';
+import { isDecodeError } from '../../src/model/event.js';
+import type { LogEvent } from '../../src/model/event.js';
+import type { MatchResult } from '../../src/model/match.js';
 import type { DecodePath } from '../../src/decode/fast.js';
 import type { Pattern } from '../../src/model/pattern.js';
 import type { AlertTransition } from '../../src/model/transition.js';
@@ -71,6 +76,45 @@ function harnessOnce(d: BenchData): number {
   return x;
 }
 
+/**
+ * Stage breakdown on the first `n` lines: decode alone (each path), match alone (on fully
+ * decoded events), engine alone (observe + advance every 1024 + flush, on pre-matched events).
+ * Main-thread CPU ns per line, medians over `reps`.
+ */
+async function stages(sets: Record<string, Pattern[]>, paths: readonly DecodePath[], d: BenchData, n: number, reps: number): Promise<Record<string, number>> {
+  const out: Record<string, number[]> = {};
+  const add = (k: string, ns: number): void => void (out[k] ??= []).push(ns / n);
+  for (const [setName, set] of Object.entries(sets)) {
+    const fields = neededFields(set);
+    const names = neededEventNames(set);
+    const decoders = paths.map((p) => [p, createFastDecoder({ fields, names, path: p })] as const);
+    const full = createFastDecoder({ fields, names, path: 'full' });
+    const evs: LogEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = full(d.buf.subarray(d.starts[i]!, d.ends[i]!));
+      if (!isDecodeError(e)) evs.push(e);
+    }
+    const matcher = createMatcher(set);
+    const ms: (readonly MatchResult[])[] = evs.map((e) => matcher(e));
+    for (let r = 0; r < reps; r++) {
+      for (const [p, dec] of decoders) {
+        add(`decode:${p}/${setName}`, (await timed(() => { for (let i = 0; i < n; i++) dec(d.buf.subarray(d.starts[i]!, d.ends[i]!)); })).cpuNs);
+      }
+      const m2 = createMatcher(set);
+      add(`match/${setName}`, (await timed(() => { for (let i = 0; i < evs.length; i++) m2(evs[i]!); })).cpuNs);
+      add(`engine/${setName}`, (await timed(() => {
+        const eng = createEngine(set);
+        for (let i = 0; i < evs.length; i++) {
+          eng.observe(evs[i]!, ms[i]!);
+          if ((i & 1023) === 1023) eng.advance();
+        }
+        eng.flush();
+      })).cpuNs);
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, round(median(v), 1)]));
+}
+
 interface Sample {
   ns: number;
   cpuNs: number;
@@ -85,7 +129,8 @@ export const engineScenario: Scenario = {
   async run(args: ScenarioArgs): Promise<Record<string, unknown>> {
     const lines = args.lines ?? 1_000_000;
     const reps = args.reps ?? 3;
-    const paths = DECODE_PATHS.filter((p) => args.only === undefined || args.only.includes(p));
+    const only = args.only?.filter((x) => x !== 'nostages');
+    const paths = DECODE_PATHS.filter((p) => only === undefined || only.length === 0 || only.includes(p));
     const all = await loadPatterns('patterns');
     const coreIds = new Set(CORE_FILES.flatMap((f) => (parse(readFileSync(`patterns/${f}`, 'utf8')) as { id: string }[]).map((p) => p.id)));
     const sets: Record<string, Pattern[]> = { core: all.filter((p) => coreIds.has(p.id)), all };
@@ -148,6 +193,8 @@ export const engineScenario: Scenario = {
         decodeErrors: v.decodeErrors,
       };
     }
+    const stageLines = Math.min(150_000, lines);
+    const stageCpuNsPerLine = args.only?.includes('nostages') ? undefined : await stages(sets, paths, data, stageLines, reps);
     const ratio = (p: DecodePath): number | undefined => {
       const a = results[`${p}/all`] as { cpuNsPerLine: number } | undefined;
       const c = results[`${p}/core`] as { cpuNsPerLine: number } | undefined;
@@ -163,6 +210,8 @@ export const engineScenario: Scenario = {
       harnessCpuNsPerLine: round(median(harnessCpu) / lines, 1),
       harnessWallNsPerLine: round(median(harness) / lines, 1),
       results,
+      stageLines,
+      stageCpuNsPerLine,
       allVsCore: Object.fromEntries(paths.map((p) => [p, ratio(p)])),
       loadEnd: load(),
     };

@@ -30,17 +30,19 @@ import { createElasticsearchSinks } from './sink/elasticsearch/index.js';
 import { KafkaAlertSink, createAlertProducer } from './sink/kafka/alert-sink.js';
 import { MetricEmitter } from './sink/metric-emitter.js';
 import type { MetricEmitterState } from './sink/metric-emitter.js';
-import { PagerDutySink, parsePagerDutyRoutingConfig } from './sink/pagerduty/index.js';
-import type { PagerDutyRoutingConfig } from './sink/pagerduty/index.js';
-import type { DeadLetter, Sink } from './sink/sink.js';
+import { PagerDutySink } from './sink/pagerduty/index.js';
+import { pagerDutyRoutingFromService } from './sink/pagerduty/service-routing.js';
+import type { DeadLetter } from './sink/sink.js';
 import { SinkDeadLetterWriter, sinkDlqTopic } from './sink/sink-dlq.js';
 import { CheckpointStore, checkCheckpointVersion } from './source/checkpoint-store.js';
-import { DlqWriter } from './source/dlq.js';
+import { DlqWriter, dlqAsSink } from './source/dlq.js';
 import type { DlqEntry } from './source/dlq.js';
 import { createKafka, mapKafkaError } from './source/kafka-client.js';
 import { KafkaSource } from './source/kafka-source.js';
 import type { BatchContext, BatchHandler, SourceRecord } from './source/kafka-source.js';
 import { tpKey } from './source/offset-tracker.js';
+import { SourcePositions } from './source/positions.js';
+import type { PositionsState } from './source/positions.js';
 import type { ProbeResult, TelemetryServer } from './telemetry/http-server.js';
 import type { Metrics } from './telemetry/metrics.js';
 
@@ -161,15 +163,12 @@ export function createDetection(patterns: readonly Pattern[], opts: DetectionOpt
 const EMPTY = new Uint8Array(0);
 const CHECKPOINT_VERSION = 1;
 
-export interface ServiceCheckpoint {
+/** offsets: topic -> partition -> next offset to observe; partition_index: see src/source/positions.ts. */
+export interface ServiceCheckpoint extends PositionsState {
   version: typeof CHECKPOINT_VERSION;
   group_id: string;
   saved_at: string;
   engine: EngineSnapshot;
-  /** topic -> partition -> next offset to observe. */
-  offsets: Record<string, Record<string, string>>;
-  /** Engine partition index of each topic-partition, in order of first sight. */
-  partition_index: Array<[string, number]>;
   metrics: MetricEmitterState;
 }
 
@@ -194,47 +193,6 @@ export interface ServiceHandle {
 interface Held {
   record: SourceRecord;
   ctx: BatchContext;
-}
-
-function dlqSink(dlq: DlqWriter): Sink<DlqEntry> {
-  let stalled = false;
-  return {
-    async send(batch) {
-      try {
-        await dlq.writeMany(batch);
-      } catch (e) {
-        stalled = true;
-        throw e;
-      }
-      stalled = false;
-      return { acknowledged: batch, duplicates: 0, deadLettered: [] };
-    },
-    flush: async () => undefined,
-    close: () => dlq.stop(),
-    isStalled: () => stalled,
-    health: () => ({ healthy: !stalled, stalled }),
-  };
-}
-
-function pagerDutyRouting(cfg: ServiceConfig): PagerDutyRoutingConfig | undefined {
-  const pd = cfg.pagerduty;
-  const names = Object.keys(pd.routing_keys);
-  if (names.length === 0) return undefined;
-  return parsePagerDutyRoutingConfig(
-    {
-      events_url: pd.events_url,
-      route: pd.route ?? { receiver: names[0] },
-      receivers: names.map((name) => ({ name, routing_key_env: pd.routing_keys[name]!.routing_key_env })),
-      source: pd.source,
-      send_repeats: pd.send_repeats,
-      rate_limit_per_minute: pd.rate_limit_per_minute,
-      request_timeout_ms: pd.request_timeout_ms,
-      retry: pd.retry,
-      ...(cfg.kibana_url === undefined ? {} : { kibana_url: cfg.kibana_url }),
-    },
-    'config',
-    'pagerduty',
-  );
 }
 
 export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
@@ -280,7 +238,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
       }
     };
   }
-  const routing = pagerDutyRouting(cfg);
+  const routing = pagerDutyRoutingFromService(cfg);
   if (routing !== undefined) {
     const pd = new PagerDutySink({ config: routing, routingKeys: (n) => cfg.pagerduty.routing_keys[n]?.key?.reveal(), logger: logger.child({ sink: 'pagerduty' }) });
     closers.push(() => pd.close());
@@ -297,7 +255,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   }
   const fanOut = new AlertFanOut(alertQueues);
   const dlq = new DlqWriter({ kafka, config: kcfg, logger, metrics: m });
-  const dlqQueue = new DeliveryQueue<DlqEntry>({ name: 'dlq', sink: dlqSink(dlq), logger, metrics: m });
+  const dlqQueue = new DeliveryQueue<DlqEntry>({ name: 'dlq', sink: dlqAsSink(dlq), logger, metrics: m });
   closers.push(() => dlq.stop());
   const allQueues = (): QueueStatus[] => [...alertQueues, ...(metricQueue ? [metricQueue] : []), dlqQueue];
 
@@ -311,23 +269,16 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
     decode: { maxBytes: cfg.max_message_bytes },
     engine: { idleTimeoutMs: cfg.idle_timeout_ms, onEvaluate: emitter.onEvaluate },
   });
-  const positions = new Map<string, bigint>();
-  const partIndex = new Map<string, number>();
+  const positions = new SourcePositions();
   const loaded = await store.load();
   const restored = loaded === undefined ? undefined : checkCheckpointVersion<ServiceCheckpoint>(loaded, CHECKPOINT_VERSION, `checkpoint of group ${kcfg.group_id} in ${store.topic}`);
   if (restored !== undefined) {
     det.engine.restore(restored.engine);
     emitter.restore(restored.metrics);
-    for (const [topic, parts] of Object.entries(restored.offsets)) for (const [p, off] of Object.entries(parts)) positions.set(tpKey(topic, Number(p)), BigInt(off));
-    restored.partition_index.forEach(([topic, p], i) => partIndex.set(tpKey(topic, p), i));
+    positions.restore(restored);
     logger.info({ 'tripline.checkpoint.saved_at': restored.saved_at, 'tripline.checkpoint.partitions': positions.size }, 'restored window state from checkpoint');
   }
-  const indexOf = (topic: string, partition: number): number => {
-    const k = tpKey(topic, partition);
-    let i = partIndex.get(k);
-    if (i === undefined) partIndex.set(k, (i = partIndex.size));
-    return i;
-  };
+  const indexOf = (topic: string, partition: number): number => positions.indexOf(topic, partition);
 
   // Everything that touches the engine runs through one lock, in order.
   let lock: Promise<unknown> = Promise.resolve();
@@ -369,21 +320,12 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
       held = [];
       try {
         await Promise.all(allQueues().map((q) => q.idle()));
-        const offsets: ServiceCheckpoint['offsets'] = {};
-        for (const [k, next] of positions) {
-          const [topic, p] = k.split('\u0000') as [string, string];
-          (offsets[topic] ??= {})[p] = next.toString();
-        }
         const cp: ServiceCheckpoint = {
           version: CHECKPOINT_VERSION,
           group_id: kcfg.group_id,
           saved_at: new Date().toISOString(),
           engine: det.engine.snapshot(),
-          offsets,
-          partition_index: [...partIndex.keys()].map((k) => {
-            const [topic, p] = k.split('\u0000') as [string, string];
-            return [topic, Number(p)];
-          }),
+          ...positions.snapshot(),
           metrics: emitter.snapshot(),
         };
         dirty = false;
@@ -430,10 +372,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
         for (const r of records) {
           ctx.hold(r);
           held.push({ record: r, ctx });
-          const k = tpKey(r.topic, r.partition);
-          const next = positions.get(k);
-          if (next !== undefined && BigInt(r.offset) < next) continue;
-          positions.set(k, BigInt(r.offset) + 1n);
+          if (!positions.advance(r)) continue;
           pushed++;
           const err = det.push(r.value ?? EMPTY, r.timestamp, indexOf(r.topic, r.partition), Date.now());
           if (err !== undefined) {

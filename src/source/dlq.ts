@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { dlqTopicFor } from '../config/service-config.js';
 import type { KafkaConfig } from '../config/service-config.js';
 import { TriplineError } from '../model/errors.js';
+import type { Sink } from '../sink/sink.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { mapKafkaError } from './kafka-client.js';
 import type { SourceRecord } from './kafka-source.js';
@@ -132,4 +133,25 @@ export class DlqWriter {
     if (this.#connected) await this.#producer.disconnect().catch(() => undefined);
     this.#connected = false;
   }
+}
+
+/** The writer as a Sink, for the service's DeliveryQueue (retry until acknowledged, stall = pause). */
+export function dlqAsSink(dlq: DlqWriter): Sink<DlqEntry> {
+  let stalled = false;
+  return {
+    async send(batch) {
+      try {
+        await dlq.writeMany(batch);
+      } catch (e) {
+        stalled = true;
+        throw e;
+      }
+      stalled = false;
+      return { acknowledged: batch, duplicates: 0, deadLettered: [] };
+    },
+    flush: async () => undefined,
+    close: () => dlq.stop(),
+    isStalled: () => stalled,
+    health: () => ({ healthy: !stalled, stalled }),
+  };
 }

@@ -243,13 +243,13 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
 
   /** Flat-line extraction into vals/seen (the line matched FLAT: no validation left to do). */
   function flat(): boolean {
-    if (text.includes('proto') || text.includes('constructor')) return false;
     seen.fill(0);
     let i = 1;
     if (text.charCodeAt(i) === 125) return true;
     for (;;) {
       // i: opening quote of a key.
       const ke = text.indexOf('"', i + 1);
+      if (forbidden(i + 1, ke)) return false;
       const k = keyIndex(i + 1, ke);
       let v = ke + 2;
       if (text.charCodeAt(v) === 32) v++;

@@ -3,17 +3,17 @@
  * one record per key (the consumer group id), value = gzip(JSON). The topic is created with
  * cleanup.policy=compact, one partition and a large max.message.bytes. `save` resolves once the
  * broker acknowledged the write (acks=all); `load` reads the topic to its end with a throwaway
- * consumer group and returns the latest value for the key.
+ * consumer group (src/source/compacted-topic.ts) and returns the latest value for the key.
  *
  * What a checkpoint holds is the caller's business (src/pipeline.ts: engine snapshot, next offsets,
  * metric emission state); this file only stores and fetches JSON.
  */
-import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/service-config.js';
 import { TriplineError } from '../model/errors.js';
+import { ensureCompactedTopic, readCompactedTopic } from './compacted-topic.js';
 import { mapKafkaError } from './kafka-client.js';
 
 export interface CheckpointStoreOptions {
@@ -78,33 +78,17 @@ export class CheckpointStore {
 
   /** Creates the compacted topic if missing. */
   async ensureTopic(): Promise<void> {
-    const admin = this.#o.kafka.admin();
-    try {
-      await admin.connect();
-      const existing = new Set(await admin.listTopics());
-      if (!existing.has(this.#o.topic)) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic: this.#o.topic,
-              numPartitions: 1,
-              configEntries: [
-                { name: 'cleanup.policy', value: 'compact' },
-                { name: 'max.message.bytes', value: String(this.#o.maxBytes ?? 64 * 1024 * 1024) },
-                { name: 'min.compaction.lag.ms', value: '60000' },
-              ],
-            },
-          ],
-        });
-        this.#o.logger.info({ 'kafka.topic': this.#o.topic }, 'created the checkpoint topic (compacted)');
-      }
-    } catch (e) {
-      if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
-      throw mapKafkaError(e, `creating the checkpoint topic ${this.#o.topic}`, this.#o.kafkaConfig);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    const created = await ensureCompactedTopic({
+      kafka: this.#o.kafka,
+      topic: this.#o.topic,
+      configEntries: [
+        { name: 'max.message.bytes', value: String(this.#o.maxBytes ?? 64 * 1024 * 1024) },
+        { name: 'min.compaction.lag.ms', value: '60000' },
+      ],
+      what: 'creating the checkpoint topic',
+      kafkaConfig: this.#o.kafkaConfig,
+    });
+    if (created) this.#o.logger.info({ 'kafka.topic': this.#o.topic }, 'created the checkpoint topic (compacted)');
   }
 
   /** Writes a checkpoint; resolves once acknowledged by all in-sync replicas. */
@@ -127,60 +111,22 @@ export class CheckpointStore {
   /** The latest checkpoint for the key, or undefined when there is none. */
   async load(): Promise<unknown> {
     const { kafka, topic, key, logger } = this.#o;
-    const admin = kafka.admin();
-    let high: bigint;
-    try {
-      await admin.connect();
-      const offs = await admin.fetchTopicOffsets(topic);
-      const p0 = offs.find((o) => o.partition === 0);
-      if (p0 === undefined || BigInt(p0.high) <= BigInt(p0.low)) return undefined;
-      high = BigInt(p0.high);
-    } catch (e) {
-      throw mapKafkaError(e, `reading the checkpoint topic ${topic}`, this.#o.kafkaConfig);
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-    const groupId = `${key}-state-reader-${randomBytes(4).toString('hex')}`;
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, rebalanceTimeout: 10_000 });
     let latest: Buffer | undefined;
     let latestOffset = -1n;
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new TriplineError('STATE_RESTORE_FAILED', `timed out reading checkpoint topic ${topic}`)),
-          this.#o.loadTimeoutMs ?? 60_000,
-        );
-        consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              for (const m of batch.messages) {
-                if (m.key?.toString() === key) {
-                  latest = m.value ?? undefined;
-                  latestOffset = BigInt(m.offset);
-                }
-              }
-              if (BigInt(batch.lastOffset()) + 1n >= high) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          })
-          .catch(reject);
-      });
-    } catch (e) {
-      throw e instanceof TriplineError ? e : mapKafkaError(e, `reading the checkpoint topic ${topic}`, this.#o.kafkaConfig);
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-      const a = kafka.admin();
-      await a
-        .connect()
-        .then(() => a.deleteGroups([groupId]))
-        .catch(() => undefined)
-        .finally(() => void a.disconnect().catch(() => undefined));
-    }
+    await readCompactedTopic({
+      kafka,
+      topic,
+      groupPrefix: `${key}-state-reader-`,
+      what: 'reading the checkpoint topic',
+      kafkaConfig: this.#o.kafkaConfig,
+      timeoutMs: this.#o.loadTimeoutMs ?? 60_000,
+      onRecord: (m) => {
+        if (m.key?.toString() === key) {
+          latest = m.value ?? undefined;
+          latestOffset = BigInt(m.offset);
+        }
+      },
+    });
     const value: Buffer | undefined = latest;
     if (value === undefined) return undefined;
     const out = decodeCheckpoint(value, `checkpoint in ${topic} at offset ${latestOffset}`);

@@ -31,6 +31,8 @@ import { KafkaAlertSink, createAlertProducer } from './sink/kafka/alert-sink.js'
 import { MetricEmitter } from './sink/metric-emitter.js';
 import type { MetricEmitterState } from './sink/metric-emitter.js';
 import { PagerDutySink } from './sink/pagerduty/index.js';
+import { DeliveredMemory } from './sink/pagerduty/delivered.js';
+import { KafkaDeliveredStore, pagerDutyDeliveredTopic } from './sink/pagerduty/delivered-store.js';
 import { pagerDutyRoutingFromService } from './sink/pagerduty/service-routing.js';
 import type { DeadLetter } from './sink/sink.js';
 import { SinkDeadLetterWriter, sinkDlqTopic } from './sink/sink-dlq.js';
@@ -154,10 +156,23 @@ export function createDetection(patterns: readonly Pattern[], opts: DetectionOpt
 // Restart. The checkpoint is restored into the engine and its offsets are the truth: records
 //   below them (redelivered from an older committed offset) are skipped, not re-observed.
 //   Records after them are replayed and regenerate identical transitions and metric records
-//   (deterministic ids: ES answers 409, PagerDuty dedups on the open incident).
-// Residual risk. A crash after a PagerDuty resolve was acknowledged but before the checkpoint
-//   that follows it re-sends trigger+resolve of that incident on restart: PagerDuty opens and
-//   closes a second incident. The window is one checkpoint write (ms) after the PD ack.
+//   (deterministic ids: ES answers 409; PagerDuty: see below).
+// PagerDuty. A checkpoint needs EVERY sink, so while one is stalled (Elasticsearch down) none
+//   completes, yet PagerDuty keeps accepting triggers and resolves; a crash then replays all of
+//   them. Re-sending a trigger to an open incident is harmless, but after a resolve the same
+//   dedup_key opens a NEW incident: a double page. So PagerDuty deliveries are remembered
+//   independently of checkpoints (src/sink/pagerduty/delivered.ts): after PagerDuty's 202 and
+//   before the event counts as acknowledged, {action, severity, repeat, time} is written (acks=all)
+//   to the compacted topic kafka.pagerduty_delivered_topic (default <group_id>-pagerduty-delivered,
+//   key = receiver + dedup key), read back at start. Alert ids are <key>-<seq> and a new incident
+//   gets seq+1, so a dedup key whose resolve was delivered is never sent again, and a trigger at or
+//   before the last delivered one is not re-sent.
+// Residual risk. A crash between PagerDuty's 202 and that record write (one Kafka write, ms),
+//   whatever the other sinks are doing, re-sends that one event on restart: if it was a resolve,
+//   nothing (PagerDuty drops a resolve of a closed incident); if it was the trigger of an incident
+//   whose resolve also gets replayed, a second incident opened and closed. Also: the memory keeps
+//   100k dedup keys (LRU) and forgets resolved ones after 7 days, so a checkpoint stalled longer
+//   than that can still re-page.
 // ---------------------------------------------------------------------------------------------
 
 const EMPTY = new Uint8Array(0);
@@ -239,8 +254,16 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
     };
   }
   const routing = pagerDutyRoutingFromService(cfg);
+  let pdMemory: { store: KafkaDeliveredStore; memory: DeliveredMemory } | undefined;
   if (routing !== undefined) {
-    const pd = new PagerDutySink({ config: routing, routingKeys: (n) => cfg.pagerduty.routing_keys[n]?.key?.reveal(), logger: logger.child({ sink: 'pagerduty' }) });
+    // What PagerDuty already has, durable (src/sink/pagerduty/delivered.ts): loaded below, before
+    // the source starts; closed after the sink (closers run in reverse).
+    const pdLogger = logger.child({ sink: 'pagerduty' });
+    const store = new KafkaDeliveredStore({ kafka, topic: pagerDutyDeliveredTopic(kcfg), groupId: kcfg.group_id, logger: pdLogger, kafkaConfig: kcfg });
+    const memory = new DeliveredMemory({ store, logger: pdLogger });
+    pdMemory = { store, memory };
+    closers.push(() => memory.close());
+    const pd = new PagerDutySink({ config: routing, routingKeys: (n) => cfg.pagerduty.routing_keys[n]?.key?.reveal(), logger: pdLogger, memory });
     closers.push(() => pd.close());
     alertQueues.push(new DeliveryQueue({ name: 'pagerduty', sink: pd, logger, metrics: m, deadLetter: alertDeadLetter }));
   }
@@ -264,6 +287,10 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   closers.push(() => store.close());
   await store.ensureTopic();
   await sinkDlq.ensureTopic();
+  if (pdMemory !== undefined) {
+    await pdMemory.store.ensureTopic();
+    await pdMemory.memory.load();
+  }
   const emitter = new MetricEmitter({ intervalMs: cfg.metrics_interval_ms });
   const det = createDetection(patterns, {
     decode: { maxBytes: cfg.max_message_bytes },

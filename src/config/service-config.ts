@@ -74,6 +74,11 @@ export const kafkaSchema = z
     state_topic: nonEmpty()
       .optional()
       .describe('Compacted checkpoint topic (window state + offsets); default <group_id>-state. Env KAFKA_STATE_TOPIC.'),
+    pagerduty_delivered_topic: nonEmpty()
+      .optional()
+      .describe(
+        'Compacted topic remembering which PagerDuty events were delivered (no second page after a crash); default <group_id>-pagerduty-delivered. Env KAFKA_PAGERDUTY_DELIVERED_TOPIC.',
+      ),
     ssl: z.boolean({ error: 'expected true or false' }).default(false).describe('TLS to the brokers. Env KAFKA_SSL.'),
     ssl_ca_file: nonEmpty('a file path').optional().describe('PEM CA bundle; implies ssl. Env KAFKA_SSL_CA_FILE.'),
     sasl: z

@@ -6,11 +6,20 @@
  * `duplicate` from memory). When retries are exhausted the event stays at the head of its queue,
  * the waiters get a retriable error, and the queue resumes when that key is delivered to again
  * (the service redelivers the batch) or on `resume()`.
+ *
+ * Durable memory (delivered.ts): an event delivered with a `DeliveryMark` is recorded in the
+ * DeliveredMemory (in the service: a compacted Kafka topic, acks=all) after the 202 and BEFORE its
+ * waiters hear `delivered`; an event the memory already covers (resolve delivered for that dedup
+ * key, or the same/an earlier trigger) is answered `duplicate` without being sent, also after a
+ * restart. When the record write fails the entry stays at the head marked as sent: the waiters get
+ * a retriable error and the retry only rewrites the record (PagerDuty is not called again).
  */
 import type { Logger } from 'pino';
 import { TriplineError } from '../../model/errors.js';
 import { withRetry } from '../retry.js';
 import type { RetryPolicy } from '../retry.js';
+import { DeliveredMemory } from './delivered.js';
+import type { DeliveryMark } from './delivered.js';
 import type { PdEvent } from './event.js';
 import type { Notifier } from './notifier.js';
 import { TokenBucket } from './token-bucket.js';
@@ -28,6 +37,9 @@ interface Waiter {
 interface Entry {
   readonly event: PdEvent;
   readonly identity: string;
+  readonly mark: DeliveryMark | undefined;
+  /** PagerDuty answered 202; only the durable record is missing. */
+  sent: boolean;
   waiters: Waiter[];
 }
 
@@ -42,8 +54,10 @@ export interface DeliveryOptions {
   readonly retry: RetryPolicy;
   readonly ratePerMinute: number;
   readonly logger: Logger;
-  /** How many delivered identities to remember (redelivery dedup). */
+  /** How many delivered identities to remember (redelivery dedup within this process). */
   readonly rememberDelivered?: number;
+  /** Durable memory of delivered events (default: in memory only). */
+  readonly memory?: DeliveredMemory;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
 }
@@ -66,18 +80,23 @@ export class PagerDutyDelivery {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly delivered = new Map<string, true>();
   private readonly idle = new Set<() => void>();
+  readonly memory: DeliveredMemory;
   private closed = false;
   readonly stats: DeliveryStats = { delivered: 0, duplicates: 0, rejected: 0, retries: 0, exhausted: 0 };
 
-  constructor(private readonly opts: DeliveryOptions) {}
+  constructor(private readonly opts: DeliveryOptions) {
+    this.memory = opts.memory ?? new DeliveredMemory();
+  }
 
   /**
    * Queues `event` behind earlier events for the same (routing key, dedup key). `identity` names
    * this transition (same identity = same event, e.g. redelivered after a restart of the batch).
+   * `mark` identifies it for the durable memory (see delivered.ts); without it only the in-process
+   * identity memory applies.
    */
-  deliver(event: PdEvent, identity: string): Promise<DeliveryOutcome> {
+  deliver(event: PdEvent, identity: string, mark?: DeliveryMark): Promise<DeliveryOutcome> {
     if (this.closed) return Promise.reject(new TriplineError('SINK_CLOSED', 'pagerduty delivery is closed'));
-    if (this.delivered.has(identity)) {
+    if (this.delivered.has(identity) || (mark !== undefined && this.memory.covers(mark))) {
       this.stats.duplicates++;
       return Promise.resolve({ status: 'duplicate' });
     }
@@ -92,7 +111,7 @@ export class PagerDutyDelivery {
       const waiter = { resolve, reject };
       const existing = queue.entries.find((e) => e.identity === identity);
       if (existing !== undefined) existing.waiters.push(waiter);
-      else queue.entries.push({ event, identity, waiters: [waiter] });
+      else queue.entries.push({ event, identity, mark, sent: false, waiters: [waiter] });
       if (!queue.running) void this.run(qk, queue);
     });
   }
@@ -126,7 +145,13 @@ export class PagerDutyDelivery {
         const entry = q.entries[0]!;
         let outcome: DeliveryOutcome;
         try {
-          outcome = await this.attempt(entry.event);
+          if (entry.sent) outcome = { status: 'delivered' };
+          else if (entry.mark !== undefined && this.memory.covers(entry.mark)) outcome = { status: 'duplicate' };
+          else outcome = await this.attempt(entry.event);
+          if (outcome.status === 'delivered' && entry.mark !== undefined) {
+            entry.sent = true;
+            await this.memory.record(entry.mark);
+          }
         } catch (e) {
           const err = e instanceof TriplineError ? e : new TriplineError('INTERNAL', 'pagerduty delivery failed', { cause: e });
           this.stats.exhausted++;
@@ -146,6 +171,8 @@ export class PagerDutyDelivery {
         if (outcome.status === 'delivered') {
           this.stats.delivered++;
           this.remember(entry.identity);
+        } else if (outcome.status === 'duplicate') {
+          this.stats.duplicates++;
         } else if (outcome.status === 'rejected') {
           this.stats.rejected++;
         }

@@ -3,6 +3,9 @@
  * event per receiver and hand it to the delivery loop (per-key FIFO). A transition is acknowledged
  * when every receiver's event is delivered (or needs no event), dead-lettered when PagerDuty refused
  * it (400) or its routing key is missing; the send rejects (retriable) while any event is stalled.
+ * Each event carries a DeliveryMark (receiver + dedup key, action, severity, repeat, time) for the
+ * durable delivered-event memory (delivered.ts), so a replay after a crash sends nothing PagerDuty
+ * already has.
  */
 import type { Logger } from 'pino';
 import { TriplineError } from '../../model/errors.js';
@@ -10,9 +13,12 @@ import type { AlertTransition } from '../../model/transition.js';
 import { HealthTracker } from '../sink.js';
 import type { DeadLetter, SendResult, Sink, SinkHealth } from '../sink.js';
 import type { PagerDutyRoutingConfig, Receiver } from './config.js';
+import { deliveredKey } from './delivered.js';
+import type { DeliveredMemory, DeliveryMark } from './delivered.js';
 import { PagerDutyDelivery } from './delivery.js';
 import type { DeliveryOutcome } from './delivery.js';
 import { buildEvent } from './event.js';
+import type { PdEvent } from './event.js';
 import { PagerDutyNotifier } from './notifier.js';
 import type { Notifier } from './notifier.js';
 import { routeReceivers, routingLabels } from './routing.js';
@@ -36,11 +42,24 @@ export interface PagerDutySinkOptions {
   /** Defaults to a PagerDutyNotifier posting to config.events_url. */
   readonly notifier?: Notifier;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Durable memory of delivered events (the service: backed by a compacted topic). */
+  readonly memory?: DeliveredMemory;
 }
 
 /** Identity of one transition for one receiver: same identity = same event (redelivery). */
 export function eventIdentity(t: AlertTransition, receiver: string): string {
   return JSON.stringify([receiver, t.alert.id, t.alert.state, t.alert.repeat, t.alert.severity, t['@timestamp']]);
+}
+
+/** The durable-memory identity of `event` (built from `t`) for `receiver`. */
+export function deliveryMark(t: AlertTransition, receiver: string, event: PdEvent): DeliveryMark {
+  return {
+    key: deliveredKey(receiver, event.dedup_key ?? ''),
+    action: event.event_action,
+    severity: t.alert.severity,
+    repeat: t.alert.repeat,
+    ts: t['@timestamp'],
+  };
 }
 
 export class PagerDutySink implements Sink<AlertTransition> {
@@ -57,6 +76,7 @@ export class PagerDutySink implements Sink<AlertTransition> {
       ratePerMinute: c.rate_limit_per_minute,
       logger: opts.logger,
       ...(opts.sleep === undefined ? {} : { sleep: opts.sleep }),
+      ...(opts.memory === undefined ? {} : { memory: opts.memory }),
     });
   }
 
@@ -77,7 +97,7 @@ export class PagerDutySink implements Sink<AlertTransition> {
           continue;
         }
         const event = buildEvent(t, key, { source: config.source, kibanaUrl: config.kibana_url, sendRepeats: config.send_repeats });
-        if (event !== undefined) parts.push(this.delivery.deliver(event, eventIdentity(t, receiver)));
+        if (event !== undefined) parts.push(this.delivery.deliver(event, eventIdentity(t, receiver), deliveryMark(t, receiver, event)));
       }
       return { t, parts };
     });

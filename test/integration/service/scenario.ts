@@ -136,7 +136,7 @@ export class ServiceScenario {
     const keep = [{ name: 'retention.ms', value: '-1' }];
     await createTopic(this.kafka, this.topic, partitions, keep);
     await createTopic(this.kafka, `${this.topic}.dlq`, 1, keep);
-    this.cleanup.add('topics', () => deleteTopics(this.kafka, [this.topic, `${this.topic}.dlq`, `${this.group}-state`, `${this.group}-sink.dlq`]));
+    this.cleanup.add('topics', () => deleteTopics(this.kafka, [this.topic, `${this.topic}.dlq`, `${this.group}-state`, `${this.group}-sink.dlq`, `${this.group}-pagerduty-delivered`]));
     // A SIGKILLed member stays in the group until its session times out: best effort.
     this.cleanup.add('groups', () => deleteGroups(this.kafka, [this.group]).catch(() => undefined));
     this.cleanup.add('indices', async () => {

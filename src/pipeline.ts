@@ -167,12 +167,13 @@ export function createDetection(patterns: readonly Pattern[], opts: DetectionOpt
 //   key = receiver + dedup key), read back at start. Alert ids are <key>-<seq> and a new incident
 //   gets seq+1, so a dedup key whose resolve was delivered is never sent again, and a trigger at or
 //   before the last delivered one is not re-sent.
-// Residual risk. A crash between PagerDuty's 202 and that record write (one Kafka write, ms),
-//   whatever the other sinks are doing, re-sends that one event on restart: if it was a resolve,
-//   nothing (PagerDuty drops a resolve of a closed incident); if it was the trigger of an incident
-//   whose resolve also gets replayed, a second incident opened and closed. Also: the memory keeps
-//   100k dedup keys (LRU) and forgets resolved ones after 7 days, so a checkpoint stalled longer
-//   than that can still re-page.
+// Residual risk. The unprotected window is one Kafka write (ms) after each PagerDuty 202, whatever
+//   the other sinks are doing: a crash there re-sends that one event on restart. Per dedup key the
+//   next event waits for the record, so that is harmless: a re-sent trigger lands on the still-open
+//   incident, a re-sent resolve on a closed one is dropped. What can still page twice: the memory
+//   keeps 100k dedup keys (LRU) and forgets resolved ones after 7 days, so a checkpoint stalled
+//   longer than that (or past 100k incidents) replays into PagerDuty as before; and deleting the
+//   <group_id>-pagerduty-delivered topic gives up the protection for the next replay.
 // ---------------------------------------------------------------------------------------------
 
 const EMPTY = new Uint8Array(0);

@@ -50,54 +50,69 @@ export function parseIsoTimestamp(s: string): number {
   if (minute < 0 || minute > 59) return NaN;
   let i = 16;
   let second = 0;
-  let ms = 0;
+  let hasSeconds = false;
   if (i < len && s.charCodeAt(i) === 58) {
     second = num(s, i + 1, 2);
     if (second < 0 || second > 60) return NaN; // 60: leap second, rolls over
     i += 3;
-    const c = i < len ? s.charCodeAt(i) : 0;
-    if (c === 46 /* . */ || c === 44 /* , */) {
-      i++;
-      const start = i;
-      let frac = 0;
-      let scale = 100;
-      while (i < len) {
-        const d = s.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) break;
-        if (scale >= 1) {
-          frac += d * scale;
-          scale /= 10;
-        }
-        i++;
-      }
-      if (i === start || i - start > 12) return NaN;
-      ms = frac;
-    }
+    hasSeconds = true;
   }
-  let offsetMin = 0;
+  if (!readTail(s, i, hasSeconds)) return NaN;
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, tailMs) - tailOffsetMin * 60_000;
+  return Number.isFinite(t) ? t : NaN;
+}
+
+// Out-values of readTail (module-level so the hot path allocates nothing).
+let tailMs = 0;
+let tailOffsetMin = 0;
+
+/**
+ * Reads `[.fraction][zone]` from `i` to the end of `s` into tailMs / tailOffsetMin; false when it
+ * is not valid. A fraction is only allowed after seconds.
+ */
+function readTail(s: string, i: number, allowFraction: boolean): boolean {
+  const len = s.length;
+  tailMs = 0;
+  tailOffsetMin = 0;
+  const c = i < len ? s.charCodeAt(i) : 0;
+  if (allowFraction && (c === 46 /* . */ || c === 44) /* , */) {
+    i++;
+    const start = i;
+    let frac = 0;
+    let scale = 100;
+    while (i < len) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      if (scale >= 1) {
+        frac += d * scale;
+        scale /= 10;
+      }
+      i++;
+    }
+    if (i === start || i - start > 12) return false;
+    tailMs = frac;
+  }
   if (i < len) {
     const z = s.charCodeAt(i);
     if (z === 90 /* Z */ || z === 122 /* z */) {
       i++;
     } else if (z === 43 /* + */ || z === 45 /* - */) {
       const oh = num(s, i + 1, 2);
-      if (oh < 0 || oh > 23) return NaN;
+      if (oh < 0 || oh > 23) return false;
       i += 3;
       let om = 0;
       if (i < len) {
         if (s.charCodeAt(i) === 58) i++;
         om = num(s, i, 2);
-        if (om < 0 || om > 59) return NaN;
+        if (om < 0 || om > 59) return false;
         i += 2;
       }
-      offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
+      tailOffsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
     } else {
-      return NaN;
+      return false;
     }
   }
-  if (i !== len) return NaN;
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
-  return Number.isFinite(t) ? t : NaN;
+  return i === len;
 }
 
 /*
@@ -114,50 +129,7 @@ const CACHE_EDGE = MAX_EPOCH_MS - 2 * 86_400_000;
 
 /** The `[.fraction][zone]` tail after `YYYY-MM-DDTHH:MM:SS` (index 19), from the prefix's epoch value. */
 function tailAfterSeconds(s: string, base: number): number {
-  const len = s.length;
-  let i = 19;
-  let ms = 0;
-  const c = i < len ? s.charCodeAt(i) : 0;
-  if (c === 46 /* . */ || c === 44 /* , */) {
-    i++;
-    const start = i;
-    let frac = 0;
-    let scale = 100;
-    while (i < len) {
-      const d = s.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-      if (scale >= 1) {
-        frac += d * scale;
-        scale /= 10;
-      }
-      i++;
-    }
-    if (i === start || i - start > 12) return NaN;
-    ms = frac;
-  }
-  let offsetMin = 0;
-  if (i < len) {
-    const z = s.charCodeAt(i);
-    if (z === 90 /* Z */ || z === 122 /* z */) {
-      i++;
-    } else if (z === 43 /* + */ || z === 45 /* - */) {
-      const oh = num(s, i + 1, 2);
-      if (oh < 0 || oh > 23) return NaN;
-      i += 3;
-      let om = 0;
-      if (i < len) {
-        if (s.charCodeAt(i) === 58) i++;
-        om = num(s, i, 2);
-        if (om < 0 || om > 59) return NaN;
-        i += 2;
-      }
-      offsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
-    } else {
-      return NaN;
-    }
-  }
-  if (i !== len) return NaN;
-  return base + ms - offsetMin * 60_000;
+  return readTail(s, 19, true) ? base + tailMs - tailOffsetMin * 60_000 : NaN;
 }
 
 /** parseIsoTimestamp, memoised on the last seen `YYYY-MM-DDTHH:MM:SS` prefix (same results). */

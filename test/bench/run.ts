@@ -6,12 +6,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { consumeScenario } from './consume.js';
+import { e2eScenario } from './e2e.js';
 import { engineScenario } from './engine.js';
+import { memoryScenario } from './memory.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { load } from './lib/measure.js';
 
 const SCENARIOS: Record<string, Scenario> = {
   engine: engineScenario,
+  consume: consumeScenario,
+  e2e: e2eScenario,
+  memory: memoryScenario,
 };
 
 function parseArgs(argv: readonly string[]): { names: string[]; args: ScenarioArgs } {

@@ -1,0 +1,319 @@
+/**
+ * Scenario `e2e` (issue 8, scenario 3): end-to-end steady state. The real service
+ * (`node bin/tripline.js run`, a child process) with every bundled pattern, Elasticsearch sinks
+ * (index mode, unique prefixes) and a local PagerDuty receiver (test/support/pagerduty-receiver.ts),
+ * drains a 12-partition topic pre-filled with N deterministic ~300-byte lines (not timed).
+ *
+ * Measured: from the first record handled to the last one (tripline_records_decoded_total +
+ * tripline_records_invalid_total reaching N on /metrics, polled every 100 ms), and until the
+ * committed group offsets equal the topic's end offsets (kafkajs admin fetchOffsets; tripline
+ * commits after each checkpoint, every commit_interval_ms). The consume-only ceiling (scenario
+ * `consume`, same topic, fresh group, same consumer settings) is measured in the same run, so
+ * the ratio compares like with like. CPU and RSS of the tripline process from /proc/<pid>.
+ *
+ * `--only prof`: tripline runs with --cpu-prof (profile in .cache/prof-e2e/).
+ * Needs the real stack: KAFKA_BROKERS and ELASTICSEARCH_URL (see test/bench/lib/stack.ts).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { PagerDutyReceiver } from '../support/pagerduty-receiver.js';
+import { consumeOnce } from './consume.js';
+import type { ConsumeResult } from './consume.js';
+import { generateBenchData } from './lib/data.js';
+import { load, round } from './lib/measure.js';
+import type { Scenario, ScenarioArgs } from './lib/scenario.js';
+import { benchName, benchStack, deleteBenchTopics, fillTopic, kafkaFor, procSample, repoRoot, sleep, withAdmin } from './lib/stack.js';
+import type { ProcSample } from './lib/stack.js';
+
+const PD_KEY = 'R0UT1NGK3YBENCHa1b2c3d4e5f6a7b8c';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sums the samples of `name` in a Prometheus text exposition, per label set filter. */
+function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+|NaN)$/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const ls = Object.fromEntries([...(m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => ls[k] === v)) sum += Number(m[4]);
+  }
+  return sum;
+}
+
+function byLabel(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const v = new RegExp(`${label}="([^"]*)"`).exec(m[2]!)?.[1] ?? '';
+    out[v] = (out[v] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+async function committedLag(kafka: Kafka, group: string, topic: string): Promise<number> {
+  return withAdmin(kafka, async (admin) => {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    let lag = 0;
+    for (const e of ends) {
+      const c = at.get(e.partition) ?? -1;
+      lag += Number(e.high) - (c < 0 ? Number(e.low) : c);
+    }
+    return lag;
+  });
+}
+
+export interface E2eResult {
+  lines: number;
+  /** spawn -> /readyz 200, ms. */
+  startMs: number;
+  /** spawn -> first record handled (join included), ms. */
+  firstMs: number;
+  /** first record handled -> all N handled (decode + match + engine), ms. Resolution 100 ms. */
+  drainMs: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  /** all handled -> committed lag 0, ms (checkpoint + commit, every commit_interval_ms). */
+  commitAfterMs: number;
+  /** first record -> committed lag 0. */
+  drainToCommittedMs: number;
+  cpuMs: number;
+  cpuCores: number;
+  cpuUsPerMsg: number;
+  rssMb: number;
+  hwmMb: number;
+  /** RSS and heap reported by tripline's own metrics at the end. */
+  heapUsedMb: number;
+  sinkErrors: Record<string, number>;
+  sinkDeadLettered: number;
+  sinkRequests: Record<string, number>;
+  recordsInvalid: number;
+  recordsLate: number;
+  alertTransitions: number;
+  pagerDutyRequests: number;
+  pagerDutyIncidents: number;
+  activeGroups: number;
+  exit: string;
+}
+
+async function e2eOnce(brokers: string[], esUrl: string, topic: string, lines: number, bytes: number, prof: boolean): Promise<E2eResult> {
+  const kafka = kafkaFor(brokers, 'tripline-bench');
+  const group = benchName('e2e');
+  const prefix = group;
+  const pd = await new PagerDutyReceiver().start();
+  const dir = mkdtempSync(join(tmpdir(), 'tripline-bench-'));
+  const cfgFile = join(dir, 'tripline.yaml');
+  writeFileSync(
+    cfgFile,
+    `elasticsearch:
+  url: ${esUrl}
+  sink:
+    mode: index
+    alerts_prefix: ${prefix}-alerts
+    metrics_prefix: ${prefix}-metrics
+pagerduty:
+  routing_keys:
+    default: { routing_key_env: TRIPLINE_BENCH_PD_KEY }
+patterns: ${join(repoRoot, 'patterns')}
+`,
+  );
+  const port = await freePort();
+  const profDir = join(repoRoot, '.cache', 'prof-e2e');
+  if (prof) mkdirSync(profDir, { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPICS: topic,
+    KAFKA_GROUP_ID: group,
+    ELASTICSEARCH_URL: esUrl,
+    PAGERDUTY_EVENTS_URL: pd.url,
+    TRIPLINE_BENCH_PD_KEY: PD_KEY,
+    TRIPLINE_HTTP_PORT: String(port),
+    TRIPLINE_LOG_LEVEL: 'info',
+  };
+  const t0 = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bin/tripline.js', 'run', '--config', cfgFile], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.length > 4_000_000) stdout = stdout.slice(-1_000_000);
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
+  const pid = child.pid!;
+  const tail = (): string => `--- tripline stdout (tail) ---\n${stdout.split('\n').slice(-30).join('\n')}\n--- stderr ---\n${stderr.slice(-3000)}`;
+  const metricsText = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  try {
+    // Ready.
+    let startMs = 0;
+    for (;;) {
+      if (!alive()) throw new Error(`tripline exited during start\n${tail()}`);
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+        if (r.status === 200) break;
+      } catch {
+        // not yet
+      }
+      if (performance.now() - t0 > 120_000) throw new Error(`tripline not ready after 120 s\n${tail()}`);
+      await sleep(100);
+    }
+    startMs = performance.now() - t0;
+    // Poll the handled count.
+    let tFirst = 0;
+    let cpuFirst: ProcSample | undefined;
+    let tDone = 0;
+    let cpuDone: ProcSample | undefined;
+    const deadline = performance.now() + 15 * 60_000;
+    for (;;) {
+      if (!alive()) throw new Error(`tripline exited during the drain\n${tail()}`);
+      const text = await metricsText();
+      const handled = metric(text, 'tripline_records_decoded_total') + metric(text, 'tripline_records_invalid_total');
+      const now = performance.now();
+      if (tFirst === 0 && handled > 0) {
+        tFirst = now;
+        cpuFirst = procSample(pid);
+      }
+      if (handled >= lines) {
+        tDone = now;
+        cpuDone = procSample(pid);
+        break;
+      }
+      if (now > deadline) throw new Error(`tripline handled ${handled}/${lines} records in 15 min\n${tail()}`);
+      await sleep(100);
+    }
+    // Committed lag -> 0.
+    let tCommitted = 0;
+    for (;;) {
+      if ((await committedLag(kafka, group, topic)) === 0) {
+        tCommitted = performance.now();
+        break;
+      }
+      if (performance.now() - tDone > 60_000) throw new Error(`committed lag not 0 within 60 s after the drain\n${tail()}`);
+      await sleep(200);
+    }
+    // Let the sinks deliver what the drain produced, then read the counters.
+    await sleep(2000);
+    const text = await metricsText();
+    const end = procSample(pid);
+    const drainMs = tDone - tFirst;
+    const cpuMs = cpuDone!.cpuMs - cpuFirst!.cpuMs;
+    const res: E2eResult = {
+      lines,
+      startMs: Math.round(startMs),
+      firstMs: Math.round(tFirst - t0),
+      drainMs: Math.round(drainMs),
+      msgsPerSec: Math.round(lines / (drainMs / 1000)),
+      mbPerSec: round(bytes / 1048576 / (drainMs / 1000), 1),
+      commitAfterMs: Math.round(tCommitted - tDone),
+      drainToCommittedMs: Math.round(tCommitted - tFirst),
+      cpuMs: Math.round(cpuMs),
+      cpuCores: round(cpuMs / drainMs, 2),
+      cpuUsPerMsg: round((cpuMs * 1000) / lines, 2),
+      rssMb: cpuDone!.rssMb,
+      hwmMb: end.hwmMb,
+      heapUsedMb: Math.round(metric(text, 'tripline_nodejs_heap_size_used_bytes') / 1048576),
+      sinkErrors: byLabel(text, 'tripline_sink_errors_total', 'sink'),
+      sinkDeadLettered: metric(text, 'tripline_sink_dead_lettered_total'),
+      sinkRequests: byLabel(text, 'tripline_sink_requests_total', 'sink'),
+      recordsInvalid: metric(text, 'tripline_records_invalid_total'),
+      recordsLate: metric(text, 'tripline_records_late_total'),
+      alertTransitions: metric(text, 'tripline_alert_transitions_total'),
+      pagerDutyRequests: pd.received.length,
+      pagerDutyIncidents: pd.incidents.length,
+      activeGroups: metric(text, 'tripline_active_groups'),
+      exit: '',
+    };
+    child.kill('SIGTERM');
+    res.exit = await Promise.race([exited, sleep(45_000).then(() => 'timeout')]);
+    if (res.exit !== '0') process.stderr.write(`e2e: tripline exit ${res.exit}\n${tail()}\n`);
+    return res;
+  } finally {
+    if (alive()) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await pd.stop();
+    rmSync(dir, { recursive: true, force: true });
+    await deleteBenchTopics(kafka, [`${topic}.dlq`, `${group}-state`, `${group}-sink.dlq`, `${group}-pagerduty-delivered`], [group]).catch(() => undefined);
+    await deleteEsPrefix(esUrl, prefix).catch((e: unknown) => process.stderr.write(`e2e: could not delete indices ${prefix}-*: ${String(e)}\n`));
+  }
+}
+
+/** Deletes the indices and index templates of `prefix` (by name: wildcard deletes may be refused). */
+async function deleteEsPrefix(esUrl: string, prefix: string): Promise<void> {
+  const base = esUrl.replace(/\/$/, '');
+  const res = await fetch(`${base}/_cat/indices/${prefix}-*?format=json&h=index`);
+  const rows = res.ok ? ((await res.json()) as Array<{ index: string }>) : [];
+  for (const r of rows) await fetch(`${base}/${encodeURIComponent(r.index)}`, { method: 'DELETE' });
+  for (const t of [`${prefix}-alerts`, `${prefix}-metrics`]) await fetch(`${base}/_index_template/${t}`, { method: 'DELETE' });
+}
+
+export const e2eScenario: Scenario = {
+  description: 'end to end: the real `tripline run` (all patterns, ES + PagerDuty sinks) drains N lines from 12 partitions, vs the consume-only ceiling',
+  async run(args: ScenarioArgs): Promise<Record<string, unknown>> {
+    const lines = args.lines ?? 300_000;
+    const reps = args.reps ?? 1;
+    const prof = args.only?.includes('prof') ?? false;
+    const stack = await benchStack(true);
+    const kafka = kafkaFor(stack.brokers, 'tripline-bench');
+    const data = generateBenchData({ lines });
+    const topic = benchName('e2e');
+    try {
+      const filled = await fillTopic(kafka, topic, data);
+      await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }));
+      process.stderr.write(`e2e: produced ${lines} lines (${round(filled.bytes / 1048576, 1)} MB) to ${topic} in ${filled.produceMs} ms\n`);
+      const consume: Array<ConsumeResult & { load1: number }> = [];
+      const e2e: Array<E2eResult & { load1: number }> = [];
+      for (let r = 0; r < reps; r++) {
+        const c = await consumeOnce(stack.brokers, topic, lines, filled.bytes);
+        consume.push({ ...c, load1: load()[0]! });
+        process.stderr.write(`e2e rep ${r + 1}: consume-only ${c.msgsPerSec} msgs/s (cpu ${c.cpuCores} cores), load ${load().join(' ')}\n`);
+        const e = await e2eOnce(stack.brokers, stack.elasticsearchUrl!, topic, lines, filled.bytes, prof && r === 0);
+        e2e.push({ ...e, load1: load()[0]! });
+        process.stderr.write(`e2e rep ${r + 1}: tripline ${e.msgsPerSec} msgs/s = ${round((100 * e.msgsPerSec) / c.msgsPerSec)}% of consume-only, cpu ${e.cpuCores} cores, rss ${e.rssMb} MB, sink errors ${JSON.stringify(e.sinkErrors)}, load ${load().join(' ')}\n`);
+      }
+      const ratios = e2e.map((e, i) => round((100 * e.msgsPerSec) / consume[i]!.msgsPerSec, 1));
+      return {
+        lines,
+        reps,
+        avgBytes: data.avgBytes,
+        partitions: filled.partitions,
+        brokers: stack.brokers,
+        elasticsearchUrl: stack.elasticsearchUrl,
+        percentOfConsumeOnly: ratios,
+        targetPercent: 90,
+        consume,
+        e2e,
+        profile: prof ? '.cache/prof-e2e/' : undefined,
+        loadEnd: load(),
+      };
+    } finally {
+      await deleteBenchTopics(kafka, [topic, `${topic}.dlq`]).catch(() => undefined);
+    }
+  },
+};

@@ -4,8 +4,9 @@
  * (index mode, unique prefixes) and a local PagerDuty receiver (test/support/pagerduty-receiver.ts),
  * drains a 12-partition topic pre-filled with N deterministic ~300-byte lines (not timed).
  *
- * Measured: from the first record handled to the last one (tripline_records_decoded_total +
- * tripline_records_invalid_total reaching N on /metrics, polled every 100 ms), and until the
+ * Measured: from the first record handled to the last one (records pushed through
+ * decode -> match -> engine, tripline_component_received_events_total{stage="decode"}, reaching N
+ * on /metrics, polled every 100 ms), and until the
  * committed group offsets equal the topic's end offsets (kafkajs admin fetchOffsets; tripline
  * commits after each checkpoint, every commit_interval_ms). The consume-only ceiling (scenario
  * `consume`, same topic, fresh group, same consumer settings) is measured in the same run, so
@@ -192,7 +193,7 @@ patterns: ${join(repoRoot, 'patterns')}
     for (;;) {
       if (!alive()) throw new Error(`tripline exited during the drain\n${tail()}`);
       const text = await metricsText();
-      const handled = metric(text, 'tripline_records_decoded_total') + metric(text, 'tripline_records_invalid_total');
+      const handled = metric(text, 'tripline_component_received_events_total', { stage: 'decode' });
       const now = performance.now();
       if (tFirst === 0 && handled > 0) {
         tFirst = now;

@@ -30,7 +30,6 @@ import { generateBenchData } from './lib/data.js';
 import { load, round } from './lib/measure.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { benchName, benchStack, deleteBenchTopics, fillTopic, kafkaFor, procSample, repoRoot, sleep, withAdmin } from './lib/stack.js';
-import type { ProcSample } from './lib/stack.js';
 
 const PD_KEY = 'R0UT1NGK3YBENCHa1b2c3d4e5f6a7b8c';
 
@@ -89,9 +88,13 @@ export interface E2eResult {
   startMs: number;
   /** spawn -> first record handled (join included), ms. */
   firstMs: number;
-  /** first record handled -> all N handled (decode + match + engine), ms. Resolution 100 ms. */
+  /** last observation of 0 handled -> first of N handled (decode + match + engine), ms. */
   drainMs: number;
+  /** Steady rate: first non-zero observation -> N handled. */
   msgsPerSec: number;
+  /** lines / drainMs (conservative: the bracket includes up to one poll gap). */
+  msgsPerSecBracket: number;
+  observations: { lastZeroMs: number; firstNonZeroMs: number; firstNonZero: number; doneMs: number };
   mbPerSec: number;
   /** all handled -> committed lag 0, ms (checkpoint + commit, every commit_interval_ms). */
   commitAfterMs: number;
@@ -184,29 +187,35 @@ patterns: ${join(repoRoot, 'patterns')}
       await sleep(100);
     }
     startMs = performance.now() - t0;
-    // Poll the handled count.
-    let tFirst = 0;
-    let cpuFirst: ProcSample | undefined;
-    let tDone = 0;
-    let cpuDone: ProcSample | undefined;
+    // Poll the handled count. A /metrics answer waits while tripline is busy with a batch, so
+    // observations are irregular: the drain is bracketed by the last observation of 0 (start) and
+    // the first of N (end), and the steady rate is taken between the first non-zero observation
+    // and the end.
+    let prev = { t: performance.now(), h: 0, cpu: procSample(pid) };
+    let zero: typeof prev | undefined;
+    let first: typeof prev | undefined;
+    let done: typeof prev | undefined;
     const deadline = performance.now() + 15 * 60_000;
     for (;;) {
       if (!alive()) throw new Error(`tripline exited during the drain\n${tail()}`);
       const text = await metricsText();
-      const handled = metric(text, 'tripline_component_received_events_total', { stage: 'decode' });
-      const now = performance.now();
-      if (tFirst === 0 && handled > 0) {
-        tFirst = now;
-        cpuFirst = procSample(pid);
+      const obs = { t: performance.now(), h: metric(text, 'tripline_component_received_events_total', { stage: 'decode' }), cpu: procSample(pid) };
+      if (first === undefined && obs.h > 0) {
+        zero = prev;
+        first = obs;
       }
-      if (handled >= lines) {
-        tDone = now;
-        cpuDone = procSample(pid);
+      if (obs.h >= lines) {
+        done = obs;
         break;
       }
-      if (now > deadline) throw new Error(`tripline handled ${handled}/${lines} records in 15 min\n${tail()}`);
+      if (obs.t > deadline) throw new Error(`tripline handled ${obs.h}/${lines} records in 15 min\n${tail()}`);
+      prev = obs;
       await sleep(100);
     }
+    const tFirst = zero!.t;
+    const tDone = done.t;
+    const cpuFirst = zero!.cpu;
+    const cpuDone = done.cpu;
     // Committed lag -> 0.
     let tCommitted = 0;
     for (;;) {
@@ -222,20 +231,23 @@ patterns: ${join(repoRoot, 'patterns')}
     const text = await metricsText();
     const end = procSample(pid);
     const drainMs = tDone - tFirst;
-    const cpuMs = cpuDone!.cpuMs - cpuFirst!.cpuMs;
+    const cpuMs = cpuDone.cpuMs - cpuFirst.cpuMs;
+    const steady = first!.h < lines * 0.9 ? (lines - first!.h) / ((tDone - first!.t) / 1000) : lines / (drainMs / 1000);
     const res: E2eResult = {
       lines,
       startMs: Math.round(startMs),
       firstMs: Math.round(tFirst - t0),
       drainMs: Math.round(drainMs),
-      msgsPerSec: Math.round(lines / (drainMs / 1000)),
-      mbPerSec: round(bytes / 1048576 / (drainMs / 1000), 1),
+      msgsPerSec: Math.round(steady),
+      msgsPerSecBracket: Math.round(lines / (drainMs / 1000)),
+      mbPerSec: round((steady * bytes) / lines / 1048576, 1),
+      observations: { lastZeroMs: Math.round(zero!.t - t0), firstNonZeroMs: Math.round(first!.t - t0), firstNonZero: first!.h, doneMs: Math.round(tDone - t0) },
       commitAfterMs: Math.round(tCommitted - tDone),
       drainToCommittedMs: Math.round(tCommitted - tFirst),
       cpuMs: Math.round(cpuMs),
       cpuCores: round(cpuMs / drainMs, 2),
       cpuUsPerMsg: round((cpuMs * 1000) / lines, 2),
-      rssMb: cpuDone!.rssMb,
+      rssMb: cpuDone.rssMb,
       hwmMb: end.hwmMb,
       heapUsedMb: Math.round(metric(text, 'tripline_nodejs_heap_size_used_bytes') / 1048576),
       sinkErrors: byLabel(text, 'tripline_sink_errors_total', 'sink'),

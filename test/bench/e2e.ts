@@ -12,7 +12,8 @@
  * `consume`, same topic, fresh group, same consumer settings) is measured in the same run, so
  * the ratio compares like with like. CPU and RSS of the tripline process from /proc/<pid>.
  *
- * `--only prof`: tripline runs with --cpu-prof (profile in .cache/prof-e2e/).
+ * `--only pd,pd1000,nopd` picks PagerDuty set-ups (VARIANTS; default pd); `--only prof`: the first
+ * tripline of the run gets --cpu-prof (profile in .cache/prof-e2e/).
  * Needs the real stack: KAFKA_BROKERS and ELASTICSEARCH_URL (see test/bench/lib/stack.ts).
  */
 import { spawn } from 'node:child_process';
@@ -57,11 +58,11 @@ function metric(text: string, name: string, labels: Record<string, string> = {})
   return sum;
 }
 
-function byLabel(text: string, name: string, label: string): Record<string, number> {
+function byLabel(text: string, name: string, label: string, only?: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
+    if (m === null || m[1] !== name || (only !== undefined && !m[2]!.includes(only))) continue;
     const v = new RegExp(`${label}="([^"]*)"`).exec(m[2]!)?.[1] ?? '';
     out[v] = (out[v] ?? 0) + Number(m[3]);
   }
@@ -83,6 +84,7 @@ async function committedLag(kafka: Kafka, group: string, topic: string): Promise
 }
 
 export interface E2eResult {
+  variant: Variant;
   lines: number;
   /** spawn -> /readyz 200, ms. */
   startMs: number;
@@ -109,7 +111,12 @@ export interface E2eResult {
   heapUsedMb: number;
   sinkErrors: Record<string, number>;
   sinkDeadLettered: number;
+  /** Only the DLQ writers count requests (tripline_sink_requests_total); see sinkItemsSent. */
   sinkRequests: Record<string, number>;
+  /** Items the delivery queues got acknowledged (component_sent_events_total{stage="sink"}). */
+  sinkItemsSent: number;
+  /** component_errors_total{stage="sink"} by error_type (where ES/PagerDuty errors land). */
+  sinkStageErrors: Record<string, number>;
   recordsInvalid: number;
   recordsLate: number;
   alertTransitions: number;
@@ -119,11 +126,19 @@ export interface E2eResult {
   exit: string;
 }
 
-async function e2eOnce(brokers: string[], esUrl: string, topic: string, lines: number, bytes: number, prof: boolean): Promise<E2eResult> {
+/**
+ * PagerDuty set-up: `pd` = the receiver with the default rate limit (120 events/min per routing
+ * key), `pd1000` = the same at the schema's maximum (1000/min), `nopd` = no PagerDuty sink.
+ */
+export const VARIANTS = ['pd', 'pd1000', 'nopd'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+async function e2eOnce(brokers: string[], esUrl: string, topic: string, lines: number, bytes: number, prof: boolean, variant: Variant): Promise<E2eResult> {
   const kafka = kafkaFor(brokers, 'tripline-bench');
   const group = benchName('e2e');
   const prefix = group;
   const pd = await new PagerDutyReceiver().start();
+  // (the receiver runs for every variant; with nopd nothing is sent to it)
   const dir = mkdtempSync(join(tmpdir(), 'tripline-bench-'));
   const cfgFile = join(dir, 'tripline.yaml');
   writeFileSync(
@@ -134,10 +149,14 @@ async function e2eOnce(brokers: string[], esUrl: string, topic: string, lines: n
     mode: index
     alerts_prefix: ${prefix}-alerts
     metrics_prefix: ${prefix}-metrics
-pagerduty:
+${
+      variant === 'nopd'
+        ? ''
+        : `pagerduty:
   routing_keys:
     default: { routing_key_env: TRIPLINE_BENCH_PD_KEY }
-patterns: ${join(repoRoot, 'patterns')}
+${variant === 'pd1000' ? '  rate_limit_per_minute: 1000\n' : ''}`
+    }patterns: ${join(repoRoot, 'patterns')}
 `,
   );
   const port = await freePort();
@@ -234,6 +253,7 @@ patterns: ${join(repoRoot, 'patterns')}
     const cpuMs = cpuDone.cpuMs - cpuFirst.cpuMs;
     const steady = first!.h < lines * 0.9 ? (lines - first!.h) / ((tDone - first!.t) / 1000) : lines / (drainMs / 1000);
     const res: E2eResult = {
+      variant,
       lines,
       startMs: Math.round(startMs),
       firstMs: Math.round(tFirst - t0),
@@ -253,6 +273,8 @@ patterns: ${join(repoRoot, 'patterns')}
       sinkErrors: byLabel(text, 'tripline_sink_errors_total', 'sink'),
       sinkDeadLettered: metric(text, 'tripline_sink_dead_lettered_total'),
       sinkRequests: byLabel(text, 'tripline_sink_requests_total', 'sink'),
+      sinkItemsSent: metric(text, 'tripline_component_sent_events_total', { stage: 'sink' }),
+      sinkStageErrors: byLabel(text, 'tripline_component_errors_total', 'error_type', 'stage="sink"'),
       recordsInvalid: metric(text, 'tripline_records_invalid_total'),
       recordsLate: metric(text, 'tripline_records_late_total'),
       alertTransitions: metric(text, 'tripline_alert_transitions_total'),
@@ -292,6 +314,8 @@ export const e2eScenario: Scenario = {
     const lines = args.lines ?? 300_000;
     const reps = args.reps ?? 1;
     const prof = args.only?.includes('prof') ?? false;
+    const picked = VARIANTS.filter((v) => args.only?.includes(v));
+    const variants: Variant[] = picked.length > 0 ? picked : ['pd'];
     const stack = await benchStack(true);
     const kafka = kafkaFor(stack.brokers, 'tripline-bench');
     const data = generateBenchData({ lines });
@@ -306,11 +330,13 @@ export const e2eScenario: Scenario = {
         const c = await consumeOnce(stack.brokers, topic, lines, filled.bytes);
         consume.push({ ...c, load1: load()[0]! });
         process.stderr.write(`e2e rep ${r + 1}: consume-only ${c.msgsPerSec} msgs/s (cpu ${c.cpuCores} cores), load ${load().join(' ')}\n`);
-        const e = await e2eOnce(stack.brokers, stack.elasticsearchUrl!, topic, lines, filled.bytes, prof && r === 0);
+        for (const v of variants) {
+        const e = await e2eOnce(stack.brokers, stack.elasticsearchUrl!, topic, lines, filled.bytes, prof && r === 0, v);
         e2e.push({ ...e, load1: load()[0]! });
-        process.stderr.write(`e2e rep ${r + 1}: tripline ${e.msgsPerSec} msgs/s = ${round((100 * e.msgsPerSec) / c.msgsPerSec)}% of consume-only, cpu ${e.cpuCores} cores, rss ${e.rssMb} MB, sink errors ${JSON.stringify(e.sinkErrors)}, load ${load().join(' ')}\n`);
+        process.stderr.write(`e2e rep ${r + 1} ${v}: tripline ${e.msgsPerSec} msgs/s = ${round((100 * e.msgsPerSec) / c.msgsPerSec)}% of consume-only, cpu ${e.cpuCores} cores, rss ${e.rssMb} MB, sink errors ${JSON.stringify(e.sinkErrors)}, PagerDuty ${e.pagerDutyRequests}, load ${load().join(' ')}\n`);
+        }
       }
-      const ratios = e2e.map((e, i) => round((100 * e.msgsPerSec) / consume[i]!.msgsPerSec, 1));
+      const ratios = e2e.map((e, i) => ({ variant: e.variant, percent: round((100 * e.msgsPerSec) / consume[Math.floor(i / variants.length)]!.msgsPerSec, 1) }));
       return {
         lines,
         reps,

@@ -44,7 +44,13 @@ for (const n of selected) {
 mkdirSync('bench-results', { recursive: true });
 for (const name of selected) {
   const machine = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadBefore: load() };
-  const result = await SCENARIOS[name]!.run(args);
+  let result: Record<string, unknown>;
+  try {
+    result = await SCENARIOS[name]!.run(args);
+  } catch (e) {
+    console.error(`bench ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
   const out = { scenario: name, at: new Date().toISOString(), machine: { ...machine, loadAfter: load() }, ...result };
   const json = JSON.stringify(out, null, 2);
   writeFileSync(`bench-results/${name}.json`, json + '\n');

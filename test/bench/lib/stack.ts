@@ -30,7 +30,7 @@ export async function benchStack(needEs: boolean): Promise<BenchStack> {
   if (brokers.length === 0) throw new Error(`KAFKA_BROKERS is not set: ${STACK_HINT}`);
   const esUrl = process.env.ELASTICSEARCH_URL?.trim();
   if (needEs && (esUrl === undefined || esUrl === '')) throw new Error(`ELASTICSEARCH_URL is not set: ${STACK_HINT}`);
-  const admin = kafkaFor(brokers, 'tripline-bench-check', { retries: 1 }).admin();
+  const admin = new Kafka({ clientId: 'tripline-bench-check', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 1, initialRetryTime: 200 } }).admin();
   try {
     await admin.connect();
     await admin.describeCluster();

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { PagerDutyReceiver } from '../support/pagerduty-receiver.js';
+import { sumMetric } from '../support/prometheus-text.js';
 import { consumeOnce } from './consume.js';
 import type { ConsumeResult } from './consume.js';
 import { generateBenchData } from './lib/data.js';
@@ -43,19 +44,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-/** Sums the samples of `name` in a Prometheus text exposition, per label set filter. */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+|NaN)$/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const ls = Object.fromEntries([...(m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => ls[k] === v)) sum += Number(m[4]);
-  }
-  return sum;
 }
 
 function byLabel(text: string, name: string, label: string, only?: string): Record<string, number> {
@@ -218,7 +206,7 @@ ${variant === 'pd1000' ? '  rate_limit_per_minute: 1000\n' : ''}`
     for (;;) {
       if (!alive()) throw new Error(`tripline exited during the drain\n${tail()}`);
       const text = await metricsText();
-      const obs = { t: performance.now(), h: metric(text, 'tripline_component_received_events_total', { stage: 'decode' }), cpu: procSample(pid) };
+      const obs = { t: performance.now(), h: sumMetric(text, 'tripline_component_received_events_total', { stage: 'decode' }), cpu: procSample(pid) };
       if (first === undefined && obs.h > 0) {
         zero = prev;
         first = obs;
@@ -269,18 +257,18 @@ ${variant === 'pd1000' ? '  rate_limit_per_minute: 1000\n' : ''}`
       cpuUsPerMsg: round((cpuMs * 1000) / lines, 2),
       rssMb: cpuDone.rssMb,
       hwmMb: end.hwmMb,
-      heapUsedMb: Math.round(metric(text, 'tripline_nodejs_heap_size_used_bytes') / 1048576),
+      heapUsedMb: Math.round(sumMetric(text, 'tripline_nodejs_heap_size_used_bytes') / 1048576),
       sinkErrors: byLabel(text, 'tripline_sink_errors_total', 'sink'),
-      sinkDeadLettered: metric(text, 'tripline_sink_dead_lettered_total'),
+      sinkDeadLettered: sumMetric(text, 'tripline_sink_dead_lettered_total'),
       sinkRequests: byLabel(text, 'tripline_sink_requests_total', 'sink'),
-      sinkItemsSent: metric(text, 'tripline_component_sent_events_total', { stage: 'sink' }),
+      sinkItemsSent: sumMetric(text, 'tripline_component_sent_events_total', { stage: 'sink' }),
       sinkStageErrors: byLabel(text, 'tripline_component_errors_total', 'error_type', 'stage="sink"'),
-      recordsInvalid: metric(text, 'tripline_records_invalid_total'),
-      recordsLate: metric(text, 'tripline_records_late_total'),
-      alertTransitions: metric(text, 'tripline_alert_transitions_total'),
+      recordsInvalid: sumMetric(text, 'tripline_records_invalid_total'),
+      recordsLate: sumMetric(text, 'tripline_records_late_total'),
+      alertTransitions: sumMetric(text, 'tripline_alert_transitions_total'),
       pagerDutyRequests: pd.received.length,
       pagerDutyIncidents: pd.incidents.length,
-      activeGroups: metric(text, 'tripline_active_groups'),
+      activeGroups: sumMetric(text, 'tripline_active_groups'),
       exit: '',
     };
     child.kill('SIGTERM');

@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import type { BenchData } from './data.js';
+import { withAdmin } from '../../support/kafka-admin.js';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -54,15 +55,7 @@ export function kafkaFor(brokers: string[], clientId: string, retry: { retries: 
   return new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, retry: { ...retry, initialRetryTime: 200 } });
 }
 
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
+export { withAdmin };
 
 /** `tripline-bench-<what>-<time>-<random>` (valid topic / group / index name). */
 export function benchName(what: string): string {

@@ -7,9 +7,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
 import { inject } from 'vitest';
 import type { StackInfo } from './context.js';
+import { withAdmin } from '../../support/kafka-admin.js';
 
 export type { StackInfo } from './context.js';
 
@@ -59,15 +59,7 @@ export function kafkaClient(clientId = 'tripline-it'): Kafka {
   });
 }
 
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
+export { withAdmin };
 
 /**
  * Creates a topic and waits until every partition has a leader. `configEntries` e.g.

@@ -1,6 +1,7 @@
 // Runs the real CLI (`node bin/tripline.js run`) as a child process for service integration tests:
 // spawn with an environment, wait for /readyz, collect stdout/stderr, SIGTERM / SIGKILL, restart.
 import { spawn } from 'node:child_process';
+import { sumMetric } from '../../support/prometheus-text.js';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,16 +90,7 @@ export class TriplineProcess {
 
   /** Sum of a metric's samples whose labels include `labels`. */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = await this.metricsText();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(name)) continue;
-      const m = /^([a-z_]+)(\{([^}]*)\})? ([0-9.e+-]+|NaN)$/.exec(line);
-      if (m === null || m[1] !== name) continue;
-      const ls = Object.fromEntries([...(m[3] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-      if (Object.entries(labels).every(([k, v]) => ls[k] === v)) sum += Number(m[4]);
-    }
-    return sum;
+    return sumMetric(await this.metricsText(), name, labels);
   }
 
   /** Waits until /readyz answers 200. */

@@ -76,6 +76,20 @@ export const METRIC_DEFS = {
     'reason',
   ]),
 
+  // Scale-out stage 1 (src/shuffle/stage1-source.ts): the partials topic.
+  partialsRecords: counter('tripline_partials_records_total', 'Records written to the partials topic (committed transactions only).', []),
+  partialsTransactions: counter(
+    'tripline_partials_transactions_total',
+    'Stage 1 transactions (partials + raw offsets), by outcome (committed, aborted, abandoned).',
+    ['outcome'],
+  ),
+  partialsTransactionDuration: histogram(
+    'tripline_partials_transaction_duration_seconds',
+    'Stage 1 transaction latency (begin to commit).',
+    [],
+    LATENCY_BUCKETS_SECONDS,
+  ),
+
   // Engine state.
   activeGroups: gauge('tripline_active_groups', 'Live groups per pattern.', ['pattern']),
   alertTransitions: counter('tripline_alert_transitions_total', 'Alert state transitions.', ['pattern', 'state']),

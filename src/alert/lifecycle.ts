@@ -70,6 +70,12 @@ export interface LifecycleEmit {
   severity: Severity;
 }
 
+/**
+ * The `changes` of every state that has recorded none (frozen; replaced by a fresh array at the
+ * first change): one shared empty array instead of one per group (memory per group, issue 8).
+ */
+const NO_CHANGES: number[] = Object.freeze([]) as unknown as number[];
+
 export function newLifecycleState(seq = 0): LifecycleState {
   return {
     phase: 'inactive',
@@ -80,7 +86,7 @@ export function newLifecycleState(seq = 0): LifecycleState {
     pendingSince: null,
     lastNotified: null,
     flapping: false,
-    changes: [],
+    changes: NO_CHANGES,
     severity: null,
   };
 }
@@ -92,6 +98,7 @@ function flapEnabled(c: LifecycleConfig): boolean {
 /** Records a counted change at T; returns true when it makes the alert flapping. */
 function recordChange(s: LifecycleState, c: LifecycleConfig, T: number): boolean {
   if (!flapEnabled(c)) return false;
+  if (s.changes === NO_CHANGES) s.changes = [];
   const ch = s.changes;
   ch.push(T);
   let drop = 0;
@@ -224,5 +231,6 @@ export function snapshotLifecycle(s: LifecycleState): LifecycleState {
 }
 
 export function restoreLifecycle(data: LifecycleState): LifecycleState {
-  return { ...newLifecycleState(), ...data, changes: [...(data.changes ?? [])] };
+  const changes = data.changes ?? [];
+  return { ...newLifecycleState(), ...data, changes: changes.length === 0 ? NO_CHANGES : [...changes] };
 }

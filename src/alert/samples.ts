@@ -4,16 +4,35 @@ import type { LogEvent } from '../model/event.js';
 export const SAMPLE_SIZE = 5;
 
 /**
- * The last SAMPLE_SIZE matched events of a group (arrival order), kept by reference: one array
- * write per event. Copies (and redaction) happen only when a transition is built.
+ * The last SAMPLE_SIZE matched events of a group (arrival order), kept by reference: one field
+ * or array write per event. Copies (and redaction) happen only when a transition is built.
+ *
+ * Memory per group (issue 8): the ring array is allocated at the group's second event; until
+ * then the one event sits in `buf` itself (in a high-cardinality group_by most groups see one
+ * or two events). The engine's group object extends this class, so a group costs no separate
+ * ring object either.
  */
 export class SampleRing {
-  private readonly buf: (LogEvent | undefined)[] = new Array<LogEvent | undefined>(SAMPLE_SIZE);
+  /** undefined (no event yet), the only event so far, or the ring (from the second event on). */
+  private buf: LogEvent | (LogEvent | undefined)[] | undefined = undefined;
+  /** Ring position of the next write (1 while `buf` holds the first event). */
   private next = 0;
 
   push(ev: LogEvent): void {
-    this.buf[this.next] = ev;
-    this.next = this.next === SAMPLE_SIZE - 1 ? 0 : this.next + 1;
+    const b = this.buf;
+    if (Array.isArray(b)) {
+      b[this.next] = ev;
+      this.next = this.next === SAMPLE_SIZE - 1 ? 0 : this.next + 1;
+    } else if (b === undefined) {
+      this.buf = ev;
+      this.next = 1;
+    } else {
+      const ring = new Array<LogEvent | undefined>(SAMPLE_SIZE);
+      ring[0] = b;
+      ring[1] = ev;
+      this.buf = ring;
+      this.next = 2;
+    }
   }
 
   /**
@@ -22,8 +41,14 @@ export class SampleRing {
    */
   select(before: number): LogEvent[] {
     const out: LogEvent[] = [];
+    const b = this.buf;
+    if (b === undefined) return out;
+    if (!Array.isArray(b)) {
+      if (b.time < before) out.push(b);
+      return out;
+    }
     for (let i = 1; i <= SAMPLE_SIZE; i++) {
-      const ev = this.buf[(this.next - i + SAMPLE_SIZE) % SAMPLE_SIZE];
+      const ev = b[(this.next - i + SAMPLE_SIZE) % SAMPLE_SIZE];
       if (ev !== undefined && ev.time < before) out.push(ev);
     }
     return out.sort((a, b) => b.time - a.time);

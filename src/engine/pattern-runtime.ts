@@ -17,14 +17,33 @@ import { nextBoundaryAfter } from '../window/window-state.js';
 /** Group key of the single group of a pattern without group_by (as produced by match). */
 export const UNGROUPED_KEY = '[]';
 
-export interface GroupRuntime {
-  readonly key: string;
-  readonly group: Readonly<Record<string, string>>;
-  readonly det: unknown;
-  alert: LifecycleState;
-  readonly samples: SampleRing;
+/**
+ * One live group. Memory per group (issue 8, BENCHMARKS.md scenario `memory`): the group is its
+ * own sample ring (no separate ring object); its group record (group_by field -> value) is not
+ * stored but derived from the key when a transition or snapshot needs it (groupRecord); and
+ * its alert lifecycle state is allocated only when its condition first holds (see `alert`).
+ */
+export class GroupRuntime extends SampleRing {
   /** Alert key hash, computed at the group's first transition. */
-  hash: string | null;
+  hash: string | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly det: unknown,
+    /**
+     * null: the fresh lifecycle (inactive, seq 0) of a group whose condition has not held yet.
+     * Stepping such a state with a false condition changes nothing but `condSince`, which is
+     * not read while inactive and not active, so no state is kept until the condition holds;
+     * a snapshot then shows the fresh state (condSince null).
+     */
+    public alert: LifecycleState | null,
+  ) {
+    super();
+  }
+
+  get samples(): SampleRing {
+    return this;
+  }
 }
 
 /** A transition with its sort key. */
@@ -118,7 +137,7 @@ export class PatternRuntime {
     // Every accepted event has time >= t0 - grace, so earlier boundaries have empty windows.
     this.nextT = nextBoundaryAfter(t0 - this.pattern.grace, this.resolution);
     if (this.pattern.group_by.length === 0 && !this.groups.has(UNGROUPED_KEY)) {
-      this.addGroup(UNGROUPED_KEY, {}, t0, true);
+      this.addGroup(UNGROUPED_KEY, t0, true);
     }
   }
 
@@ -127,28 +146,35 @@ export class PatternRuntime {
     let g = this.groups.get(m.groupKey);
     if (g === undefined) g = this.groupFor(m, ev.time);
     this.detector.observe(g.det, ev, m.roles);
-    g.samples.push(ev);
+    g.push(ev);
   }
 
   private groupFor(m: MatchResult, time: number): GroupRuntime {
     if (this.realGroups >= this.pattern.max_groups) {
       this.overflow++;
-      return this.groups.get(OVERFLOW_GROUP_KEY) ?? this.addGroup(OVERFLOW_GROUP_KEY, this.overflowGroup, time, false);
+      return this.groups.get(OVERFLOW_GROUP_KEY) ?? this.addGroup(OVERFLOW_GROUP_KEY, time, false);
     }
-    return this.addGroup(m.groupKey, m.group, time, false);
+    return this.addGroup(m.groupKey, time, false);
   }
 
-  private addGroup(key: string, group: Readonly<Record<string, string>>, createdAt: number, implicit: boolean): GroupRuntime {
+  /**
+   * The group record (group_by field -> value) of a group key: the key is the JSON array of the
+   * values in group_by order (src/match), so the record is not stored per group.
+   */
+  groupRecord(key: string): Record<string, string> {
+    if (key === OVERFLOW_GROUP_KEY) return { ...this.overflowGroup };
+    const values = JSON.parse(key) as string[];
+    const out: Record<string, string> = {};
+    const fields = this.pattern.group_by;
+    for (let i = 0; i < fields.length; i++) out[fields[i]!] = values[i]!;
+    return out;
+  }
+
+  private addGroup(key: string, createdAt: number, implicit: boolean): GroupRuntime {
     const seq = this.seqs.get(key) ?? 0;
     if (seq > 0) this.seqs.delete(key);
-    const g: GroupRuntime = {
-      key,
-      group,
-      det: this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0, key }),
-      alert: newLifecycleState(seq),
-      samples: new SampleRing(),
-      hash: null,
-    };
+    const det = this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0, key });
+    const g = new GroupRuntime(key, det, seq > 0 ? newLifecycleState(seq) : null);
     this.groups.set(key, g);
     if (key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     return g;
@@ -157,7 +183,7 @@ export class PatternRuntime {
   private evict(g: GroupRuntime): void {
     this.groups.delete(g.key);
     if (g.key !== OVERFLOW_GROUP_KEY) this.realGroups--;
-    if (g.alert.seq > 0) {
+    if (g.alert !== null && g.alert.seq > 0) {
       this.seqs.delete(g.key);
       this.seqs.set(g.key, g.alert.seq);
       if (this.seqs.size > this.seqCap) this.seqs.delete(this.seqs.keys().next().value!);
@@ -201,7 +227,7 @@ export class PatternRuntime {
       const i = heap.pop();
       const g = gs[i]!;
       if (this.evaluateGroup(g, T, out, watermark)) continue;
-      const due = Math.min(det.nextChange(g.det, T), lifecycleNextDeadline(g.alert, this.cfg, T, watermark));
+      const due = Math.min(det.nextChange(g.det, T), g.alert === null ? Infinity : lifecycleNextDeadline(g.alert, this.cfg, T, watermark));
       const step = T + res;
       const next = due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
       if (next <= watermark) heap.push(next, i);
@@ -214,9 +240,11 @@ export class PatternRuntime {
     const p = this.pattern;
     const det = this.detector;
     const e = this.scratch;
-    det.evaluate(g.det, T, g.alert.phase, e);
+    let alert = g.alert;
+    det.evaluate(g.det, T, alert === null ? 'inactive' : alert.phase, e);
     if (this.hook !== undefined) this.hook(p, g.key, T, e);
-    const emit = stepLifecycle(g.alert, this.cfg, T, e.active, e.severity ?? p.severity, until);
+    if (alert === null && e.active) alert = g.alert = newLifecycleState();
+    const emit = alert === null ? null : stepLifecycle(alert, this.cfg, T, e.active, e.severity ?? p.severity, until);
     if (emit !== null) {
       g.hash ??= alertKey(p.id, g.key);
       out.push({
@@ -227,15 +255,15 @@ export class PatternRuntime {
           pattern: p,
           unit: det.unit,
           key: g.hash,
-          group: g.group,
+          group: this.groupRecord(g.key),
           T,
           evaluation: e,
           emit,
-          samples: g.samples,
+          samples: g,
         }),
       });
     }
-    if (isLifecycleIdle(g.alert) && det.isIdle(g.det)) {
+    if ((alert === null || isLifecycleIdle(alert)) && det.isIdle(g.det)) {
       this.evict(g);
       return true;
     }
@@ -245,7 +273,7 @@ export class PatternRuntime {
   snapshot(): PatternSnapshot {
     const groups: GroupSnapshot[] = [];
     for (const g of this.groups.values()) {
-      groups.push({ key: g.key, group: { ...g.group }, det: this.detector.snapshot(g.det), alert: snapshotLifecycle(g.alert) });
+      groups.push({ key: g.key, group: this.groupRecord(g.key), det: this.detector.snapshot(g.det), alert: snapshotLifecycle(g.alert ?? newLifecycleState()) });
     }
     const snap: PatternSnapshot = {
       id: this.pattern.id,
@@ -267,14 +295,9 @@ export class PatternRuntime {
     if (s.shared !== undefined && this.detector.restoreShared !== undefined) this.detector.restoreShared(s.shared);
     for (const [k, seq] of s.seqs) this.seqs.set(k, seq);
     for (const gs of s.groups) {
-      this.groups.set(gs.key, {
-        key: gs.key,
-        group: gs.group,
-        det: this.detector.restore(gs.det),
-        alert: restoreLifecycle(gs.alert),
-        samples: new SampleRing(),
-        hash: null,
-      });
+      const a = gs.alert;
+      const fresh = a.phase === 'inactive' && a.seq === 0 && !a.cond && (a.changes ?? []).length === 0;
+      this.groups.set(gs.key, new GroupRuntime(gs.key, this.detector.restore(gs.det), fresh ? null : restoreLifecycle(a)));
       if (gs.key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     }
   }

@@ -1,14 +1,23 @@
 /**
- * A ring of fixed-size time buckets for one (pattern, group): the sliding-window storage.
+ * Time buckets for one (pattern, group): the sliding-window storage.
  *
  * Bucket `b` holds events with `b*res <= time < (b+1)*res` (b = floor(time / res)).
  * Live buckets are those with index >= `base`; the owner moves `base` forward as boundaries
- * are evaluated (`setBase`), which retires older buckets. The ring holds `capacity` buckets
- * [base, base+capacity); events further ahead (far-future timestamps, skewed partitions) go to
- * a small sparse map and are pulled into the ring as `base` advances, so nothing is lost.
+ * are evaluated (`setBase`), which retires older buckets. The window holds the buckets of
+ * [base, base+capacity) (`capacity`: the ring size, a power of two); events further ahead
+ * (far-future timestamps, skewed partitions) go to a small sparse map and are pulled in as
+ * `base` advances, so nothing is lost.
  *
  * Per bucket: `total` (all matched events), optionally `sub` (ROLE_SUB events, for ratio) and
- * `maxTime` (latest event time, for absence). Counts are Float64 (exact up to 2^53).
+ * `maxTime` (latest event time, for absence). Counts are doubles (exact up to 2^53).
+ *
+ * Storage (memory per group, issue 8 scenario 5): only buckets holding data are stored, as
+ * entries [index, total, (sub), (maxTime)] sorted by index in one plain double array, grown by
+ * doubling up to `capacity` entries. A group with one busy bucket costs one 4-element array
+ * (~80 bytes) instead of a dense power-of-two ring of Float64Arrays (2-4 ArrayBuffers of
+ * 8 x capacity bytes each, plus ~250 bytes of typed-array/ArrayBuffer overhead apiece).
+ * In-order events hit the last entry (O(1)); sums and scans walk the (at most capacity) entries,
+ * as the dense ring walked its slots. Sums add in bucket order, as before.
  *
  * Partial aggregates are mergeable: a bucket is (bucketStart, total, sub, maxTime) and merging
  * is element-wise add/add/max, so instances can ship `partials()` to each other.
@@ -41,36 +50,62 @@ interface FutureBucket {
   maxTime: number;
 }
 
+/** What every ring of one shape shares (kept out of the per-group object). */
+interface RingSpec {
+  readonly resolution: number;
+  readonly cap: number;
+  /** Doubles per entry: index, total, then sub and/or maxTime. */
+  readonly stride: number;
+  /** Offset of sub / maxTime in an entry, -1 when not kept. */
+  readonly subAt: number;
+  readonly maxAt: number;
+}
+
 function nextPow2(n: number): number {
   let c = 1;
   while (c < n) c *= 2;
   return c;
 }
 
+const specs = new Map<string, RingSpec>();
+
+function specFor(o: BucketRingOptions): RingSpec {
+  const cap = nextPow2(Math.max(2, o.capacity));
+  const id = `${o.resolution}/${cap}/${o.sub === true ? 1 : 0}/${o.maxTime === true ? 1 : 0}`;
+  let s = specs.get(id);
+  if (s === undefined) {
+    const subAt = o.sub === true ? 2 : -1;
+    const maxAt = o.maxTime === true ? (o.sub === true ? 3 : 2) : -1;
+    s = { resolution: o.resolution, cap, stride: 2 + (subAt >= 0 ? 1 : 0) + (maxAt >= 0 ? 1 : 0), subAt, maxAt };
+    specs.set(id, s);
+  }
+  return s;
+}
+
+/** A double array of n slots (HOLEY_DOUBLE elements for every ring: one element kind on the hot path). */
+function doubles(n: number): number[] {
+  return new Array<number>(n).fill(NaN);
+}
+
+const NO_DATA: number[] = [];
+
 export class BucketRing {
-  readonly resolution: number;
-  private readonly cap: number;
-  private readonly mask: number;
-  private readonly tag: Float64Array;
-  private readonly total: Float64Array;
-  private readonly sub: Float64Array | null;
-  private readonly maxT: Float64Array | null;
+  private readonly spec: RingSpec;
+  /** Entries sorted by bucket index, `len` of them; NO_DATA until the first bucket. */
+  private d: number[] = NO_DATA;
+  private len = 0;
   private baseIdx: number;
-  /** Highest bucket index that ever received data. */
-  private hi = -Infinity;
   private future: Map<number, FutureBucket> | null = null;
-  /** Latest event time among retired buckets (only with `maxTime`). */
-  retiredMaxTime = -Infinity;
+  /** Latest event time among retired buckets (undefined = -Infinity; only with `maxTime`). */
+  private retired: number | undefined = undefined;
 
   constructor(o: BucketRingOptions) {
-    this.resolution = o.resolution;
-    this.cap = nextPow2(Math.max(2, o.capacity));
-    this.mask = this.cap - 1;
-    this.tag = new Float64Array(this.cap).fill(NaN);
-    this.total = new Float64Array(this.cap);
-    this.sub = o.sub ? new Float64Array(this.cap) : null;
-    this.maxT = o.maxTime ? new Float64Array(this.cap) : null;
+    this.spec = specFor(o);
     this.baseIdx = o.base;
+  }
+
+  get resolution(): number {
+    return this.spec.resolution;
   }
 
   get base(): number {
@@ -78,20 +113,29 @@ export class BucketRing {
   }
 
   get capacity(): number {
-    return this.cap;
+    return this.spec.cap;
+  }
+
+  /** Latest event time among retired buckets (only with `maxTime`; -Infinity when none). */
+  get retiredMaxTime(): number {
+    return this.retired ?? -Infinity;
+  }
+
+  set retiredMaxTime(t: number) {
+    this.retired = t === -Infinity ? undefined : t;
   }
 
   /** Hot path: one event. Returns false (and drops it) if its bucket is already retired. */
   add(time: number, isSub: boolean): boolean {
-    const b = Math.floor(time / this.resolution);
+    const b = Math.floor(time / this.spec.resolution);
     return this.addTo(b, 1, isSub ? 1 : 0, time);
   }
 
   /** Adds a partial aggregate to bucket index `b` (merge). */
   addTo(b: number, total: number, sub: number, maxTime: number): boolean {
     if (b < this.baseIdx) return false;
-    if (b > this.hi) this.hi = b;
-    if (b >= this.baseIdx + this.cap) {
+    const sp = this.spec;
+    if (b >= this.baseIdx + sp.cap) {
       this.future ??= new Map();
       const f = this.future.get(b);
       if (f === undefined) this.future.set(b, { total, sub, maxTime });
@@ -102,29 +146,62 @@ export class BucketRing {
       }
       return true;
     }
-    const s = b & this.mask;
-    if (this.tag[s] !== b) {
-      this.tag[s] = b;
-      this.total[s] = 0;
-      if (this.sub) this.sub[s] = 0;
-      if (this.maxT) this.maxT[s] = -Infinity;
+    const st = sp.stride;
+    const d = this.d;
+    // Find the entry for b, scanning from the newest (in-order traffic: the last one).
+    let k = this.len - 1;
+    while (k >= 0 && d[k * st]! > b) k--;
+    let at: number;
+    if (k >= 0 && d[k * st] === b) {
+      at = k * st;
+    } else {
+      at = this.insertAt(k + 1, b);
     }
-    this.total[s]! += total;
-    if (this.sub) this.sub[s]! += sub;
-    if (this.maxT && maxTime > this.maxT[s]!) this.maxT[s] = maxTime;
+    const dd = this.d;
+    dd[at + 1]! += total;
+    if (sp.subAt >= 0) dd[at + sp.subAt]! += sub;
+    if (sp.maxAt >= 0 && maxTime > dd[at + sp.maxAt]!) dd[at + sp.maxAt] = maxTime;
     return true;
   }
 
-  /** Retires buckets below `b` (b never decreases) and pulls far-future buckets into the ring. */
+  /** Opens an empty entry for bucket b at position k (entries k.. move up); returns its offset. */
+  private insertAt(k: number, b: number): number {
+    const sp = this.spec;
+    const st = sp.stride;
+    let d = this.d;
+    const n = this.len;
+    if ((n + 1) * st > d.length) {
+      // At most `cap` entries are ever live (indexes in [base, base + cap)).
+      const grown = doubles(Math.min(sp.cap, Math.max(1, n * 2)) * st);
+      for (let i = 0; i < n * st; i++) grown[i] = d[i]!;
+      this.d = d = grown;
+    }
+    for (let i = n * st - 1; i >= k * st; i--) d[i + st] = d[i]!;
+    const at = k * st;
+    d[at] = b;
+    d[at + 1] = 0;
+    if (sp.subAt >= 0) d[at + sp.subAt] = 0;
+    if (sp.maxAt >= 0) d[at + sp.maxAt] = -Infinity;
+    this.len = n + 1;
+    return at;
+  }
+
+  /** Retires buckets below `b` (b never decreases) and pulls far-future buckets into the window. */
   setBase(b: number): void {
-    const old = this.baseIdx;
-    if (b <= old) return;
-    if (this.maxT) {
-      const end = Math.min(b, old + this.cap);
-      for (let i = old; i < end; i++) {
-        const s = i & this.mask;
-        if (this.tag[s] === i && this.maxT[s]! > this.retiredMaxTime) this.retiredMaxTime = this.maxT[s]!;
-      }
+    if (b <= this.baseIdx) return;
+    const sp = this.spec;
+    const st = sp.stride;
+    const d = this.d;
+    const n = this.len;
+    let drop = 0;
+    while (drop < n && d[drop * st]! < b) {
+      if (sp.maxAt >= 0 && d[drop * st + sp.maxAt]! > this.retiredMaxTime) this.retired = d[drop * st + sp.maxAt]!;
+      drop++;
+    }
+    if (drop > 0) {
+      const keep = (n - drop) * st;
+      for (let i = 0; i < keep; i++) d[i] = d[i + drop * st]!;
+      this.len = n - drop;
     }
     this.baseIdx = b;
     const fut = this.future;
@@ -132,7 +209,7 @@ export class BucketRing {
       this.future = null;
       for (const [idx, f] of fut) {
         if (idx < b) {
-          if (f.maxTime > this.retiredMaxTime && this.maxT) this.retiredMaxTime = f.maxTime;
+          if (f.maxTime > this.retiredMaxTime && sp.maxAt >= 0) this.retired = f.maxTime;
         } else {
           this.addTo(idx, f.total, f.sub, f.maxTime);
         }
@@ -143,38 +220,43 @@ export class BucketRing {
 
   /** Sum of `total` over live buckets with index in [from, to). */
   sumTotal(from: number, to: number): number {
-    return this.sumOf(this.total, from, to);
+    return this.sumOf(1, from, to);
   }
 
   /** Sum of `sub` over live buckets with index in [from, to) (0 without a sub counter). */
   sumSub(from: number, to: number): number {
-    return this.sub === null ? 0 : this.sumOf(this.sub, from, to);
+    return this.spec.subAt < 0 ? 0 : this.sumOf(this.spec.subAt, from, to);
   }
 
-  private sumOf(arr: Float64Array, from: number, to: number): number {
+  private sumOf(off: number, from: number, to: number): number {
     if (from < this.baseIdx) from = this.baseIdx;
-    const end = Math.min(to, this.baseIdx + this.cap);
+    const end = Math.min(to, this.baseIdx + this.spec.cap);
+    const st = this.spec.stride;
+    const d = this.d;
+    const n = this.len;
     let s = 0;
-    for (let i = from; i < end; i++) {
-      const k = i & this.mask;
-      if (this.tag[k] === i) s += arr[k]!;
+    for (let k = 0; k < n; k++) {
+      const i = d[k * st]!;
+      if (i >= end) break;
+      if (i >= from) s += d[k * st + off]!;
     }
     if (to > end && this.future !== null) {
-      for (const [idx, f] of this.future) if (idx >= from && idx < to) s += arr === this.total ? f.total : f.sub;
+      for (const [idx, f] of this.future) if (idx >= from && idx < to) s += off === 1 ? f.total : f.sub;
     }
     return s;
   }
 
   /**
-   * Smallest bucket index >= `from` holding data (live ring or far-future map), or Infinity.
-   * O(capacity + far-future buckets); used to skip empty stretches of event time.
+   * Smallest bucket index >= `from` holding data (live or far-future), or Infinity.
+   * O(live buckets + far-future buckets); used to skip empty stretches of event time.
    */
   nextDataIndex(from: number): number {
     if (from < this.baseIdx) from = this.baseIdx;
-    if (from > this.hi) return Infinity;
-    const end = Math.min(this.hi + 1, this.baseIdx + this.cap);
-    for (let i = from; i < end; i++) {
-      if (this.tag[i & this.mask] === i) return i;
+    const st = this.spec.stride;
+    const d = this.d;
+    for (let k = 0; k < this.len; k++) {
+      const i = d[k * st]!;
+      if (i >= from) return i;
     }
     let best = Infinity;
     if (this.future !== null) for (const idx of this.future.keys()) if (idx >= from && idx < best) best = idx;
@@ -183,21 +265,22 @@ export class BucketRing {
 
   /** True when no live bucket holds data. */
   isEmpty(): boolean {
-    return this.hi < this.baseIdx;
+    return this.len === 0 && this.future === null;
   }
 
   /** Live buckets as mergeable partial aggregates, ordered by bucketStart. */
   partials(): BucketPartial[] {
     const out: BucketPartial[] = [];
-    const end = this.baseIdx + this.cap;
-    for (let i = this.baseIdx; i < end && i <= this.hi; i++) {
-      const k = i & this.mask;
-      if (this.tag[k] !== i) continue;
-      const mt = this.maxT ? this.maxT[k]! : -Infinity;
+    const sp = this.spec;
+    const st = sp.stride;
+    const d = this.d;
+    for (let k = 0; k < this.len; k++) {
+      const at = k * st;
+      const mt = sp.maxAt >= 0 ? d[at + sp.maxAt]! : -Infinity;
       out.push({
-        bucketStart: i * this.resolution,
-        total: this.total[k]!,
-        sub: this.sub ? this.sub[k]! : 0,
+        bucketStart: d[at]! * sp.resolution,
+        total: d[at + 1]!,
+        sub: sp.subAt >= 0 ? d[at + sp.subAt]! : 0,
         maxTime: Number.isFinite(mt) ? mt : null,
       });
     }
@@ -206,10 +289,10 @@ export class BucketRing {
       for (const idx of keys) {
         const f = this.future.get(idx)!;
         out.push({
-          bucketStart: idx * this.resolution,
+          bucketStart: idx * sp.resolution,
           total: f.total,
           sub: f.sub,
-          maxTime: this.maxT && Number.isFinite(f.maxTime) ? f.maxTime : null,
+          maxTime: sp.maxAt >= 0 && Number.isFinite(f.maxTime) ? f.maxTime : null,
         });
       }
     }
@@ -219,7 +302,7 @@ export class BucketRing {
   /** Merges partial aggregates (from another instance or a snapshot). Retired buckets are ignored. */
   merge(parts: readonly BucketPartial[]): void {
     for (const p of parts) {
-      this.addTo(Math.floor(p.bucketStart / this.resolution), p.total, p.sub, p.maxTime ?? -Infinity);
+      this.addTo(Math.floor(p.bucketStart / this.spec.resolution), p.total, p.sub, p.maxTime ?? -Infinity);
     }
   }
 }

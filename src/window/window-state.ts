@@ -37,6 +37,23 @@ export interface WindowState {
   readonly createdAt: number;
 }
 
+/**
+ * The WindowState the functions below create: the ring itself carrying `createdAt` (`ring` is
+ * `this`), one object per group instead of two (memory per group, issue 8).
+ */
+class WindowRing extends BucketRing implements WindowState {
+  constructor(
+    o: ConstructorParameters<typeof BucketRing>[0],
+    readonly createdAt: number,
+  ) {
+    super(o);
+  }
+
+  get ring(): BucketRing {
+    return this;
+  }
+}
+
 export interface WindowStateSnapshot {
   base: number;
   createdAt: number;
@@ -60,10 +77,7 @@ export function createWindowState(
   opts: WindowStateOptions,
 ): WindowState {
   const base = bucketIndex(nextT, geo.resolution) - geo.buckets;
-  return {
-    ring: new BucketRing({ resolution: geo.resolution, capacity: geo.capacity, base, ...opts }),
-    createdAt,
-  };
+  return new WindowRing({ resolution: geo.resolution, capacity: geo.capacity, base, ...opts }, createdAt);
 }
 
 export function snapshotWindowState(s: WindowState): WindowStateSnapshot {
@@ -81,10 +95,10 @@ export function restoreWindowState(
   snap: WindowStateSnapshot,
   opts: WindowStateOptions,
 ): WindowState {
-  const ring = new BucketRing({ resolution: geo.resolution, capacity: geo.capacity, base: snap.base, ...opts });
+  const ring = new WindowRing({ resolution: geo.resolution, capacity: geo.capacity, base: snap.base, ...opts }, snap.createdAt);
   ring.merge(snap.buckets);
   if (snap.retiredMaxTime !== null) ring.retiredMaxTime = snap.retiredMaxTime;
-  return { ring, createdAt: snap.createdAt };
+  return ring;
 }
 
 /**

@@ -3,6 +3,7 @@ import { alertId, alertKey, fnv1a64 } from '../../../src/alert/alert-key.js';
 import { SampleRing, redactedCopy } from '../../../src/alert/samples.js';
 import { formatDuration, formatValue, renderSummary } from '../../../src/alert/summary.js';
 import { ev } from '../engine/helpers.js';
+import type { LogEvent } from '../../../src/model/event.js';
 
 describe('alert key', () => {
   it('FNV-1a 64 known vectors, stable and 16 hex digits', () => {
@@ -55,6 +56,22 @@ describe('samples', () => {
     for (const t of [1, 2, 3, 4, 5, 6, 7]) r.push(ev(t * 1000, { t }));
     expect(r.select(100_000).map((e) => e.fields['t'])).toEqual([7, 6, 5, 4, 3]);
     expect(r.select(6_000).map((e) => e.fields['t'])).toEqual([5, 4, 3]);
+  });
+
+  it('from 0 to 7 pushes (single event held inline, then the ring): the last 5 by arrival, ties newest arrival first', () => {
+    for (let n = 0; n <= 7; n++) {
+      const r = new SampleRing();
+      const pushed: LogEvent[] = [];
+      for (let i = 0; i < n; i++) {
+        const e = ev(((i * 3) % 4) * 1000, { i });
+        r.push(e);
+        pushed.push(e);
+      }
+      for (const before of [0, 1500, 2500, 10_000]) {
+        const want = pushed.slice(-5).reverse().filter((e) => e.time < before).sort((a, b) => b.time - a.time);
+        expect(r.select(before)).toEqual(want);
+      }
+    }
   });
 
   it('redacts literal dotted keys and nested paths on a copy', () => {

@@ -7,7 +7,15 @@
  * distinct, spread over 2 minutes of event time, so every group is live at the end. Each size runs in its own child process with
  * `--expose-gc`; RSS, VmHWM and heapUsed are read after two forced GCs, before and after.
  *
- * The 30-minute soak of scenario 5 is not part of this.
+ * The soak of scenario 5 (`--only soak[,minutes=30][,groups=1000000]`, instead of the sizes):
+ * the same pattern fed flat out with churn so that ~`groups` groups stay live while old keys go
+ * idle and are evicted: 80% of lines open a new key, 19% repeat a key opened up to ~50 s of event
+ * time before, 1% go to 1,000 hot keys (renamed every 10 minutes of event time, so their alerts
+ * fire, resolve and their groups are evicted too). Event time advances 0.248 ms per line: a
+ * group lives ~310 s of event time after its last event (5m window + one bucket), which holds
+ * 0.8 x 310 s / 0.248 ms = ~1,000,000 new keys. RSS and heapUsed are sampled (no forced GC)
+ * every 30 s of wall time; the result has the RSS and heapUsed slopes (least squares, MB/min) over
+ * the last 20 minutes (the last two thirds of a shorter run).
  */
 import { fileURLToPath } from 'node:url';
 import { parsePatterns } from '../../src/config/index.js';
@@ -96,9 +104,163 @@ function child(groups: number, window: string, resolution: string): void {
   process.stdout.write(JSON.stringify(r) + '\n');
 }
 
+/** Deterministic xorshift32 in [0, 1). */
+function rng(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+interface SoakSample {
+  atS: number;
+  rssMb: number;
+  heapUsedMb: number;
+  activeGroups: number;
+  evictedGroups: number;
+  lines: number;
+  eventTimeMin: number;
+  load1: number;
+}
+
+interface SoakResult {
+  minutes: number;
+  targetGroups: number;
+  samples: SoakSample[];
+  slopeWindowMin: number;
+  rssSlopeMbPerMin: number;
+  heapUsedSlopeMbPerMin: number;
+  activeGroupsMin: number;
+  activeGroupsMax: number;
+  evictedGroups: number;
+  lines: number;
+  transitions: number;
+  linesPerS: number;
+  hwmMb: number;
+}
+
+/** Least-squares slope of y over x. */
+function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+function soakChild(minutes: number, groups: number): void {
+  const patterns = parsePatterns(pattern('5m', '10s'), 'bench-memory.yaml');
+  const det = createDetection(patterns);
+  const rand = rng(8);
+  const t0 = Date.parse('2026-11-20T12:00:00.000Z');
+  // New keys per line 0.8, a group lives ~310 s of event time after its last event.
+  const stepMs = (0.8 * 310_000) / groups;
+  const recentSpan = Math.max(1, Math.round(50_000 / stepMs));
+  const hotEveryMs = 10 * 60_000;
+  const start = Date.now();
+  const endAt = start + minutes * 60_000;
+  const sampleEveryMs = 30_000;
+  let nextSample = start + sampleEveryMs;
+  const samples: SoakSample[] = [];
+  let lines = 0;
+  let newKeys = 0;
+  let transitions = 0;
+  const stats = (): { active: number; evicted: number } => {
+    let active = 0;
+    let evicted = 0;
+    for (const p of det.engineStats().patterns) {
+      active += p.activeGroups;
+      evicted += p.evictedGroups;
+    }
+    return { active, evicted };
+  };
+  for (;;) {
+    for (let k = 0; k < 1024; k++, lines++) {
+      const time = t0 + lines * stepMs;
+      const r = rand();
+      let user: string;
+      if (r < 0.8 || newKeys === 0) user = `user-${String(newKeys++).padStart(10, '0')}`;
+      else if (r < 0.99) user = `user-${String(Math.max(0, newKeys - 1 - Math.floor(rand() * recentSpan))).padStart(10, '0')}`;
+      else user = `hot-${Math.floor((time - t0) / hotEveryMs)}-${Math.floor(rand() * 1000)}`;
+      const line = `{"timestamp":"${new Date(time).toISOString()}","level":"warning","event":"login_failed","logger":"app.auth","user_id":"${user}","client_ip":"10.${lines & 255}.${(lines >> 8) & 255}.7","reason":"bad_password"}`;
+      det.push(Buffer.from(line));
+    }
+    transitions += det.advance().length;
+    const now = Date.now();
+    if (now >= nextSample) {
+      nextSample += sampleEveryMs;
+      const m = process.memoryUsage();
+      const st = stats();
+      const s: SoakSample = {
+        atS: Math.round((now - start) / 1000),
+        rssMb: mb(m.rss),
+        heapUsedMb: mb(m.heapUsed),
+        activeGroups: st.active,
+        evictedGroups: st.evicted,
+        lines,
+        eventTimeMin: round((lines * stepMs) / 60_000, 1),
+        load1: load()[0]!,
+      };
+      samples.push(s);
+      process.stderr.write(`soak ${s.atS}s: rss ${s.rssMb} MB, heapUsed ${s.heapUsedMb} MB, active ${s.activeGroups}, evicted ${s.evictedGroups}, lines ${lines}, event time +${s.eventTimeMin} min, load ${s.load1}\n`);
+    }
+    if (now >= endAt) break;
+  }
+  const windowMin = minutes >= 30 ? 20 : (minutes * 2) / 3;
+  const tail = samples.filter((x) => x.atS >= minutes * 60 - windowMin * 60);
+  const xs = tail.map((x) => x.atS / 60);
+  const active = tail.map((x) => x.activeGroups);
+  const r: SoakResult = {
+    minutes,
+    targetGroups: groups,
+    samples,
+    slopeWindowMin: round(windowMin, 1),
+    rssSlopeMbPerMin: round(slope(xs, tail.map((x) => x.rssMb)), 2),
+    heapUsedSlopeMbPerMin: round(slope(xs, tail.map((x) => x.heapUsedMb)), 2),
+    activeGroupsMin: Math.min(...active),
+    activeGroupsMax: Math.max(...active),
+    evictedGroups: stats().evicted,
+    lines,
+    transitions,
+    linesPerS: Math.round(lines / ((Date.now() - start) / 1000)),
+    hwmMb: procSample(process.pid).hwmMb,
+  };
+  process.stdout.write(JSON.stringify(r) + '\n');
+}
+
+/** `--only soak,minutes=3,groups=100000`: the soak's options from the `--only` list. */
+function soakOptions(only: readonly string[]): { minutes: number; groups: number } {
+  const num = (k: string, d: number): number => {
+    const v = only.find((o) => o.startsWith(`${k}=`));
+    const n = v === undefined ? d : Number(v.slice(k.length + 1));
+    if (!(n > 0)) throw new Error(`memory soak: bad ${k} in --only (${v})`);
+    return n;
+  };
+  return { minutes: num('minutes', 30), groups: num('groups', 1_000_000) };
+}
+
 export const memoryScenario: Scenario = {
   description: 'RSS / heap of the detection path at 100k and 1M active groups (threshold, group_by), forced GC',
   async run(args: ScenarioArgs): Promise<Record<string, unknown>> {
+    if (args.only?.includes('soak')) {
+      const o = soakOptions(args.only);
+      const soak = await runChild<SoakResult>(fileURLToPath(import.meta.url), ['--soak', String(o.minutes), String(o.groups)]);
+      const target = soak.targetGroups === 1_000_000 ? 600 : undefined;
+      const lastRss = soak.samples.at(-1)?.rssMb;
+      process.stderr.write(
+        `memory soak ${o.minutes} min, ${o.groups} groups: rss slope ${soak.rssSlopeMbPerMin} MB/min, heapUsed slope ${soak.heapUsedSlopeMbPerMin} MB/min over the last ${soak.slopeWindowMin} min; active ${soak.activeGroupsMin}-${soak.activeGroupsMax}; last rss ${lastRss} MB (hwm ${soak.hwmMb})\n`,
+      );
+      return { soak: { ...soak, targetRssMb: target, lastRssMb: lastRss, hwmWithinTarget: target === undefined ? undefined : soak.hwmMb <= target }, loadEnd: load() };
+    }
     const sizes = args.lines !== undefined ? [args.lines] : [100_000, 1_000_000];
     const targets: Record<number, number> = { 100_000: 150, 1_000_000: 600 };
     const results: Array<MemoryResult & { targetRssMb: number | undefined; withinTarget: boolean | undefined; load1: number }> = [];
@@ -110,8 +272,9 @@ export const memoryScenario: Scenario = {
       results.push({ ...r, targetRssMb: target, withinTarget: target === undefined ? undefined : r.after.rssMb <= target, load1: load()[0]! });
       process.stderr.write(`memory ${g} groups (${window}/${resolution}): rss ${r.after.rssMb} MB (hwm ${r.after.hwmMb}), heapUsed ${r.after.heapUsedMb} MB, ${r.heapBytesPerGroup} heap B/group, active ${r.activeGroups}\n`);
     }
-    return { soak: 'not run (30-minute soak of scenario 5 is out of scope here)', results, loadEnd: load() };
+    return { soak: 'not run here: npm run bench -- memory --only soak[,minutes=30][,groups=1000000]', results, loadEnd: load() };
   },
 };
 
 if (isMain(import.meta.url) && process.argv[2] === '--child') child(Number(process.argv[3]), process.argv[4] ?? '5m', process.argv[5] ?? '10s');
+if (isMain(import.meta.url) && process.argv[2] === '--soak') soakChild(Number(process.argv[3]), Number(process.argv[4]));

@@ -169,7 +169,7 @@ export class Stage1Source {
   #lock: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #inBatch = 0;
-  /** The producer must be recreated before the next transaction (a failed abort left it unusable). */
+  /** The producer must be recreated before the next transaction (a transaction failed). */
   #producerBroken = false;
   /** Last transaction latencies, ms (for reporting). */
   readonly txnLatenciesMs: number[] = [];
@@ -190,6 +190,11 @@ export class Stage1Source {
 
   get sourceIndex(): SourceIndex | undefined {
     return this.#index;
+  }
+
+  /** What a crash now would lose from memory (re-read from the committed offsets): partitions with uncommitted records, combiner entries. */
+  unflushed(): { partitions: number; entries: number } {
+    return { partitions: this.#pending.size, entries: this.#o.combiner.size };
   }
 
   assignment(): TopicPartition[] {
@@ -487,9 +492,12 @@ export class Stage1Source {
       try {
         if (txn.isActive()) await txn.abort();
       } catch (abortErr) {
-        this.#o.logger.warn({ err: abortErr }, 'stage 1 transaction abort failed; recreating the producer');
-        await this.#resetProducer().catch((err: unknown) => this.#o.logger.warn({ err }, 'stage 1 producer reconnect failed'));
+        this.#o.logger.warn({ err: abortErr }, 'stage 1 transaction abort failed');
       }
+      // A failed send may leave kafkajs's idempotent sequence numbers out of step with the broker
+      // (it warns that limited retries may break EoS): the next attempt starts with a new producer
+      // epoch (InitProducerId), which also aborts anything still open under this transactional id.
+      if (!(e instanceof Abandoned)) this.#producerBroken = true;
       throw e;
     }
     const ms = performance.now() - started;

@@ -18,7 +18,6 @@ import type { Pattern } from './model/pattern.js';
 import type { AlertTransition } from './model/transition.js';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/service-config.js';
-import type { EngineSnapshot } from './engine/engine.js';
 import { TriplineError } from './model/errors.js';
 import { Backpressure } from './sink/backpressure.js';
 import { AlertFanOut, DeliveryQueue } from './sink/delivery-queue.js';
@@ -30,6 +29,8 @@ import { createElasticsearchSinks } from './sink/elasticsearch/index.js';
 import { KafkaAlertSink, createAlertProducer } from './sink/kafka/alert-sink.js';
 import { MetricEmitter } from './sink/metric-emitter.js';
 import type { MetricEmitterState } from './sink/metric-emitter.js';
+
+const EMPTY = new Uint8Array(0);
 import { PagerDutySink } from './sink/pagerduty/index.js';
 import { DeliveredMemory } from './sink/pagerduty/delivered.js';
 import { KafkaDeliveredStore, pagerDutyDeliveredTopic } from './sink/pagerduty/delivered-store.js';
@@ -37,14 +38,15 @@ import { pagerDutyRoutingFromService } from './sink/pagerduty/service-routing.js
 import type { DeadLetter } from './sink/sink.js';
 import { SinkDeadLetterWriter, sinkDlqTopic } from './sink/sink-dlq.js';
 import { CheckpointStore, checkCheckpointVersion } from './source/checkpoint-store.js';
-import { DlqWriter, dlqAsSink } from './source/dlq.js';
-import type { DlqEntry } from './source/dlq.js';
+import { Combiner } from './shuffle/combiner.js';
+import { decodeBatch, partialsTopic } from './shuffle/partial.js';
+import { ShuffleTask } from './shuffle/shuffle-task.js';
+import type { ShuffleTaskSnapshot } from './shuffle/shuffle-task.js';
+import { Stage1Source, ensurePartialsTopic } from './shuffle/stage1-source.js';
+import { DlqWriter } from './source/dlq.js';
 import { createKafka, mapKafkaError } from './source/kafka-client.js';
 import { KafkaSource } from './source/kafka-source.js';
 import type { BatchContext, BatchHandler, SourceRecord } from './source/kafka-source.js';
-import { tpKey } from './source/offset-tracker.js';
-import { SourcePositions } from './source/positions.js';
-import type { PositionsState } from './source/positions.js';
 import type { ProbeResult, TelemetryServer } from './telemetry/http-server.js';
 import type { Metrics } from './telemetry/metrics.js';
 
@@ -143,48 +145,45 @@ export function createDetection(patterns: readonly Pattern[], opts: DetectionOpt
 }
 
 // ---------------------------------------------------------------------------------------------
-// The service (`tripline run`): Kafka source -> Detection -> alert/metric/DLQ sinks, checkpointed.
+// The service (`tripline run`): two stages joined by the internal topic <group_id>-partials, the
+// same path for 1 or N instances (scale-out, issue 6; docs/scaling.md).
 //
-// Offsets. Every record handed over carries one extra hold (OffsetTracker) released only by the
-// checkpoint that covers it, so the source's own commits (periodic, rebalance, shutdown) can never
-// pass the last checkpoint. A checkpoint, under the same lock as record processing and ticks:
-//   (1) waits until every delivery derived so far (alerts to every sink, metric docs, DLQ writes)
-//       is acknowledged, (2) writes {engine snapshot, next offset per partition, metric emission
-//       state} to the compacted state topic (acks=all), (3) releases the holds; the source then
-//       commits the same offsets. Taken every commit_interval_ms, right after any batch that
-//       produced a PagerDuty-bound transition (firing/resolved), on rebalance and at shutdown.
-// Restart. The checkpoint is restored into the engine and its offsets are the truth: records
-//   below them (redelivered from an older committed offset) are skipped, not re-observed.
-//   Records after them are replayed and regenerate identical transitions and metric records
-//   (deterministic ids: ES answers 409; PagerDuty: see below).
-// PagerDuty. A checkpoint needs EVERY sink, so while one is stalled (Elasticsearch down) none
-//   completes, yet PagerDuty keeps accepting triggers and resolves; a crash then replays all of
-//   them. Re-sending a trigger to an open incident is harmless, but after a resolve the same
-//   dedup_key opens a NEW incident: a double page. So PagerDuty deliveries are remembered
-//   independently of checkpoints (src/sink/pagerduty/delivered.ts): after PagerDuty's 202 and
-//   before the event counts as acknowledged, {action, severity, repeat, time} is written (acks=all)
-//   to the compacted topic kafka.pagerduty_delivered_topic (default <group_id>-pagerduty-delivered,
-//   key = receiver + dedup key), read back at start. Alert ids are <key>-<seq> and a new incident
-//   gets seq+1, so a dedup key whose resolve was delivered is never sent again, and a trigger at or
-//   before the last delivered one is not re-sent.
-// Residual risk. The unprotected window is one Kafka write (ms) after each PagerDuty 202, whatever
-//   the other sinks are doing: a crash there re-sends that one event on restart. Per dedup key the
-//   next event waits for the record, so that is harmless: a re-sent trigger lands on the still-open
-//   incident, a re-sent resolve on a closed one is dropped. What can still page twice: the memory
-//   keeps 100k dedup keys (LRU) and forgets resolved ones after 7 days, so a checkpoint stalled
-//   longer than that (or past 100k incidents) replays into PagerDuty as before; and deleting the
-//   <group_id>-pagerduty-delivered topic gives up the protection for the next replay.
+// Stage 1 (src/shuffle/stage1-source.ts + combiner.ts): consumer group <group_id> over the raw
+//   topics. Decode -> match -> pre-aggregate per (pattern, group, bucket); bad records go to the
+//   DLQ first; then ONE Kafka transaction writes a batch to every partials partition (entries +
+//   source watermarks) and commits the raw offsets it covers: raw records count exactly once.
+// Stage 2 (below + src/shuffle/shuffle-task.ts): consumer group <group_id>-partials over the
+//   partials topic (read_committed). One task per partials partition, with its own engine,
+//   clock (min over source watermarks) and checkpoint key <group_id>/partials/<p> in the
+//   compacted state topic. A task is restored from its checkpoint before its first record is
+//   processed; records below the checkpoint's offset are skipped, later ones replayed.
+//
+// Offsets (stage 2). Every partials record carries one extra hold released only by the checkpoint
+// that covers it. A checkpoint, under the same lock as record processing and ticks: (1) waits until
+// every delivery derived so far (alerts to every sink, metric docs) is acknowledged, (2) writes each
+// changed task {snapshot, next offset, metric emission state} (acks=all), (3) releases the holds;
+// the source then commits. Taken every commit_interval_ms, on rebalance and at shutdown. On a
+// new group generation every task is dropped and the assigned ones are reloaded from the state
+// topic (another instance may have moved them on), so stale state is never checkpointed.
+// Restart/crash/rebalance. Replayed partials regenerate identical transitions and metric records
+//   (deterministic ids: ES answers 409). PagerDuty: deliveries are remembered durably in
+//   kafka.pagerduty_delivered_topic (src/sink/pagerduty/delivered.ts), reloaded whenever tasks
+//   move, so a replayed trigger/resolve is not sent twice. Residual risk: the one Kafka write (ms)
+//   after a PagerDuty 202; the memory's bounds (100k keys, 7 days) - see delivered.ts.
 // ---------------------------------------------------------------------------------------------
 
-const EMPTY = new Uint8Array(0);
-const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 2;
+const DEFAULT_PARTIALS_PARTITIONS = 12;
 
-/** offsets: topic -> partition -> next offset to observe; partition_index: see src/source/positions.ts. */
-export interface ServiceCheckpoint extends PositionsState {
+/** The checkpoint of one stage-2 task (key <group_id>/partials/<partition>). */
+export interface TaskCheckpoint {
   version: typeof CHECKPOINT_VERSION;
   group_id: string;
+  partition: number;
   saved_at: string;
-  engine: EngineSnapshot;
+  /** Next partials offset to process (int64 decimal). */
+  next_offset: string;
+  task: ShuffleTaskSnapshot;
   metrics: MetricEmitterState;
 }
 
@@ -211,12 +210,23 @@ interface Held {
   ctx: BatchContext;
 }
 
+interface Task {
+  partition: number;
+  task: ShuffleTask;
+  emitter: MetricEmitter;
+  /** Next partials offset to process. */
+  next: bigint;
+  dirty: boolean;
+}
+
 export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   const { config: cfg, patterns, logger, metrics: m } = o;
   const kcfg = cfg.kafka;
   if (kcfg === undefined) throw new TriplineError('CONFIG_INVALID', 'kafka: required for tripline run');
   const kafka = createKafka(kcfg, logger);
   const closers: Array<() => Promise<unknown>> = [];
+  const partialsTopicName = kcfg.partials_topic ?? partialsTopic(kcfg.group_id);
+  const partitions = kcfg.partials_partitions ?? DEFAULT_PARTIALS_PARTITIONS;
 
   // Items a sink refuses for good -> <group>-sink.dlq (src/sink/sink-dlq.ts), awaited by the queue.
   const sinkDlq = new SinkDeadLetterWriter({
@@ -258,7 +268,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   let pdMemory: { store: KafkaDeliveredStore; memory: DeliveredMemory } | undefined;
   if (routing !== undefined) {
     // What PagerDuty already has, durable (src/sink/pagerduty/delivered.ts): loaded below, before
-    // the source starts; closed after the sink (closers run in reverse).
+    // the sources start, and again whenever tasks move; closed after the sink (closers run in reverse).
     const pdLogger = logger.child({ sink: 'pagerduty' });
     const store = new KafkaDeliveredStore({ kafka, topic: pagerDutyDeliveredTopic(kcfg), groupId: kcfg.group_id, logger: pdLogger, kafkaConfig: kcfg });
     const memory = new DeliveredMemory({ store, logger: pdLogger });
@@ -279,36 +289,56 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   }
   const fanOut = new AlertFanOut(alertQueues);
   const dlq = new DlqWriter({ kafka, config: kcfg, logger, metrics: m });
-  const dlqQueue = new DeliveryQueue<DlqEntry>({ name: 'dlq', sink: dlqAsSink(dlq), logger, metrics: m });
   closers.push(() => dlq.stop());
-  const allQueues = (): QueueStatus[] => [...alertQueues, ...(metricQueue ? [metricQueue] : []), dlqQueue];
+  const allQueues = (): QueueStatus[] => [...alertQueues, ...(metricQueue ? [metricQueue] : [])];
 
-  // Checkpoint store and state.
+  // Internal topics and state.
   const store = new CheckpointStore({ kafka, kafkaConfig: kcfg, topic: kcfg.state_topic ?? `${kcfg.group_id}-state`, key: kcfg.group_id, logger });
   closers.push(() => store.close());
   await store.ensureTopic();
   await sinkDlq.ensureTopic();
+  await ensurePartialsTopic(kafka, partialsTopicName, partitions, kcfg);
   if (pdMemory !== undefined) {
     await pdMemory.store.ensureTopic();
     await pdMemory.memory.load();
   }
-  const emitter = new MetricEmitter({ intervalMs: cfg.metrics_interval_ms });
-  const det = createDetection(patterns, {
-    decode: { maxBytes: cfg.max_message_bytes },
-    engine: { idleTimeoutMs: cfg.idle_timeout_ms, onEvaluate: emitter.onEvaluate },
-  });
-  const positions = new SourcePositions();
-  const loaded = await store.load();
-  const restored = loaded === undefined ? undefined : checkCheckpointVersion<ServiceCheckpoint>(loaded, CHECKPOINT_VERSION, `checkpoint of group ${kcfg.group_id} in ${store.topic}`);
-  if (restored !== undefined) {
-    det.engine.restore(restored.engine);
-    emitter.restore(restored.metrics);
-    positions.restore(restored);
-    logger.info({ 'tripline.checkpoint.saved_at': restored.saved_at, 'tripline.checkpoint.partitions': positions.size }, 'restored window state from checkpoint');
-  }
-  const indexOf = (topic: string, partition: number): number => positions.indexOf(topic, partition);
+  const taskPrefix = `${kcfg.group_id}/partials/`;
+  const tasks = new Map<number, Task>();
+  let taskGeneration = -1;
 
-  // Everything that touches the engine runs through one lock, in order.
+  const newTask = (partition: number, cp: TaskCheckpoint | undefined): Task => {
+    const emitter = new MetricEmitter({ intervalMs: cfg.metrics_interval_ms });
+    const task = new ShuffleTask(patterns, { partition, partitions, idleTimeoutMs: cfg.idle_timeout_ms, engine: { onEvaluate: emitter.onEvaluate } });
+    let next = 0n;
+    if (cp !== undefined) {
+      task.restore(cp.task);
+      emitter.restore(cp.metrics);
+      next = BigInt(cp.next_offset);
+    }
+    return { partition, task, emitter, next, dirty: false };
+  };
+
+  /** Restores every assigned task that is not live yet (one read of the state topic), before any of its records is processed. */
+  const ensureTasks = async (generation: number, wanted: readonly number[]): Promise<void> => {
+    let moved = false;
+    if (generation !== taskGeneration) {
+      tasks.clear();
+      taskGeneration = generation;
+      moved = true;
+    }
+    const missing = wanted.filter((p) => !tasks.has(p));
+    if (missing.length === 0) return;
+    const loaded = await store.loadAll(taskPrefix);
+    if (moved && pdMemory !== undefined) await pdMemory.memory.load();
+    for (const p of [...new Set(missing)]) {
+      const raw = loaded.get(`${taskPrefix}${p}`);
+      const cp = raw === undefined ? undefined : checkCheckpointVersion<TaskCheckpoint>(raw, CHECKPOINT_VERSION, `checkpoint ${taskPrefix}${p} in ${store.topic}`);
+      tasks.set(p, newTask(p, cp));
+    }
+    logger.info({ 'tripline.tasks': [...tasks.keys()].sort((a, b) => a - b), 'tripline.restored': missing.filter((p) => loaded.has(`${taskPrefix}${p}`)).length }, 'stage 2 tasks restored');
+  };
+
+  // Everything that touches a task runs through one lock, in order.
   let lock: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T> | T): Promise<T> => {
     const run = lock.then(fn);
@@ -316,118 +346,108 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
     return run;
   };
   let held: Held[] = [];
-  let dirty = false;
-  let pdBound = false;
   let stopping = false;
-  const hasPd = routing !== undefined;
   const track = (p: Promise<void>): void => {
     p.catch((err: unknown) => {
       if (!stopping) logger.error({ err }, 'delivery failed');
     });
   };
-  const emit = (ts: AlertTransition[]): void => {
+  const emit = (t: Task, ts: AlertTransition[]): void => {
     if (ts.length > 0) {
-      dirty = true;
-      for (const t of ts) m.alertTransitions.inc({ pattern: t.pattern.id, state: t.alert.state });
+      t.dirty = true;
+      for (const x of ts) m.alertTransitions.inc({ pattern: x.pattern.id, state: x.alert.state });
       m.componentSentEvents.inc({ stage: 'alert' }, ts.length);
-      if (hasPd && ts.some((t) => t.alert.state !== 'pending')) pdBound = true;
-      logger.info({ 'tripline.transitions': ts.map((t) => `${t.alert.id}:${t.alert.state}`) }, 'alert transitions');
+      logger.info({ 'tripline.transitions': ts.map((x) => `${x.alert.id}:${x.alert.state}`) }, 'alert transitions');
       track(fanOut.send(ts));
     }
-    const recs = emitter.drain();
+    const recs = t.emitter.drain();
     if (recs.length > 0 && metricQueue !== undefined) {
-      dirty = true;
+      t.dirty = true;
       track(metricQueue.enqueue(recs));
     }
   };
 
   const checkpoint = async (reason: string): Promise<void> => {
     await serial(async () => {
-      if (held.length === 0 && !dirty) return;
+      const dirty = [...tasks.values()].filter((t) => t.dirty);
+      if (held.length === 0 && dirty.length === 0) return;
       const holds = held;
       held = [];
+      if (stage2.generation !== taskGeneration) return; // tasks of an old generation: never saved (their acks are ignored too)
       try {
         await Promise.all(allQueues().map((q) => q.idle()));
-        const cp: ServiceCheckpoint = {
-          version: CHECKPOINT_VERSION,
-          group_id: kcfg.group_id,
-          saved_at: new Date().toISOString(),
-          engine: det.engine.snapshot(),
-          ...positions.snapshot(),
-          metrics: emitter.snapshot(),
-        };
-        dirty = false;
-        pdBound = false;
-        await store.save(cp);
+        const savedAt = new Date().toISOString();
+        await Promise.all(
+          dirty.map(async (t) => {
+            const cp: TaskCheckpoint = {
+              version: CHECKPOINT_VERSION,
+              group_id: kcfg.group_id,
+              partition: t.partition,
+              saved_at: savedAt,
+              next_offset: t.next.toString(),
+              task: t.task.snapshot(),
+              metrics: t.emitter.snapshot(),
+            };
+            t.dirty = false;
+            await store.save(cp, `${taskPrefix}${t.partition}`);
+          }),
+        );
       } catch (e) {
         held = [...holds, ...held];
-        dirty = true;
+        for (const t of dirty) t.dirty = true;
         throw e;
       }
       for (const h of holds) h.ctx.ack(h.record);
-      logger.debug({ reason, records: holds.length, bytes: store.lastBytes }, 'checkpoint written');
+      logger.debug({ reason, records: holds.length, tasks: dirty.length, bytes: store.lastBytes }, 'checkpoint written');
     });
-    await source.commit().catch(() => undefined);
+    await stage2.commit().catch(() => undefined);
   };
 
-  // Backpressure: pause every partition while a sink is stalled or too far behind.
-  const bp = new Backpressure({ queues: allQueues, pause: () => source.pauseAll(), resume: () => source.resumeAll(), logger });
+  // Backpressure: pause both stages while a sink is stalled or too far behind.
+  const bp = new Backpressure({
+    queues: allQueues,
+    pause: () => {
+      stage1.pauseAll();
+      stage2.pauseAll();
+    },
+    resume: () => {
+      stage1.resumeAll();
+      stage2.resumeAll();
+    },
+    logger,
+  });
   const backpressure = (): void => bp.update(stopping);
-
-  // Assigned partitions hold the event clock until they deliver or idle (no false lateness
-  // because one partition's batch was handled before another's first one).
-  const expected = new Set<string>();
-  const expectAssigned = (): void => {
-    for (const tp of source.assignment()) {
-      const k = tpKey(tp.topic, tp.partition);
-      if (expected.has(k)) continue;
-      expected.add(k);
-      det.engine.expectPartition(indexOf(tp.topic, tp.partition), Date.now());
-    }
-  };
 
   let handlers = 0;
   const handler: BatchHandler = async (records, ctx) => {
     handlers++;
     try {
-      await serial(() => {
-        expectAssigned();
-        const topic = records[0]!.topic;
-        const c = det.counters();
-        const before = { decoded: c.decoded, matched: c.matched, recordTime: c.recordTime, late: c.late };
-        const dead: DlqEntry[] = [];
-        let pushed = 0;
+      await serial(async () => {
+        const partition = records[0]!.partition;
+        const assigned = stage2.assignment().map((tp) => tp.partition);
+        await ensureTasks(ctx.generation, [...assigned, partition]);
+        const t = tasks.get(partition)!;
+        let received = 0;
         for (const r of records) {
           ctx.hold(r);
           held.push({ record: r, ctx });
-          if (!positions.advance(r)) continue;
-          pushed++;
-          const err = det.push(r.value ?? EMPTY, r.timestamp, indexOf(r.topic, r.partition), Date.now());
-          if (err !== undefined) {
-            m.recordsInvalid.inc({ topic, reason: err.reason });
-            dead.push({ record: r, reason: err.reason, detail: err.detail });
+          const off = BigInt(r.offset);
+          if (off < t.next) continue;
+          t.next = off + 1n;
+          t.dirty = true;
+          received++;
+          let batch;
+          try {
+            batch = decodeBatch(r.value ?? EMPTY);
+          } catch (e) {
+            m.componentErrors.inc({ stage: 'window', error_type: 'invalid_partial' });
+            logger.error({ err: e, 'kafka.topic': r.topic, 'kafka.partition': r.partition, 'kafka.offset': r.offset }, 'skipping an unreadable partials record');
+            continue;
           }
+          emit(t, t.task.apply(batch, Date.now()));
         }
-        if (pushed > 0) dirty = true;
-        if (dead.length > 0) {
-          for (const d of dead) ctx.hold(d.record);
-          track(dlqQueue.enqueue(dead).then(() => dead.forEach((d) => ctx.ack(d.record))));
-        }
-        const after = det.counters();
-        const decoded = after.decoded - before.decoded;
-        const matched = after.matched - before.matched;
-        m.recordsDecoded.inc({ topic }, decoded);
-        m.recordsMatched.inc({ topic }, matched);
-        m.recordsLate.inc({ topic }, after.late - before.late);
-        m.recordTimestampFallback.inc({ topic }, after.recordTime - before.recordTime);
-        m.componentReceivedEvents.inc({ stage: 'decode' }, pushed);
-        m.componentSentEvents.inc({ stage: 'decode' }, decoded);
-        m.componentErrors.inc({ stage: 'decode', error_type: 'invalid' }, dead.length);
-        m.componentReceivedEvents.inc({ stage: 'match' }, decoded);
-        m.componentSentEvents.inc({ stage: 'match' }, matched);
-        emit(det.advance());
+        m.componentReceivedEvents.inc({ stage: 'window' }, received);
       });
-      if (pdBound) await checkpoint('pagerduty');
       backpressure();
     } finally {
       handlers--;
@@ -437,30 +457,51 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   let rejectFatal: (e: TriplineError) => void = () => undefined;
   const fatal = new Promise<never>((_, reject) => (rejectFatal = reject));
   fatal.catch(() => undefined);
-  const source = new KafkaSource({
+  const stage2 = new KafkaSource({
     kafka,
-    config: kcfg,
+    config: { ...kcfg, topics: [partialsTopicName], group_id: `${kcfg.group_id}-partials` },
     handler,
-    logger,
+    logger: logger.child({ stage: 'detect' }),
     metrics: m,
     commitIntervalMs: cfg.commit_interval_ms,
     lagIntervalMs: cfg.metrics_interval_ms,
     onRevoke: () => checkpoint('rebalance'),
     onFatal: (e) => rejectFatal(e),
   });
+  const combiner = new Combiner(patterns, { partitions, decode: { maxBytes: cfg.max_message_bytes } });
+  const stage1 = new Stage1Source({
+    kafka,
+    config: kcfg,
+    combiner,
+    partialsTopic: partialsTopicName,
+    partitions,
+    dlq,
+    logger,
+    metrics: m,
+    onFatal: (e) => rejectFatal(e),
+  });
 
-  o.server?.registerProbe('kafka', () => source.probe());
+  o.server?.registerProbe('kafka', () => {
+    const a = stage1.probe();
+    const b = stage2.probe();
+    return { ok: a.ok && b.ok, detail: `stage 1: ${a.detail}; stage 2: ${b.detail}` };
+  });
   o.server?.registerProbe('sinks', () => bp.probe());
   if (esPing !== undefined) o.server?.registerProbe('elasticsearch', esPing);
 
-  await source.start();
+  await stage2.start();
+  await stage1.start();
 
   const ticker = setInterval(() => {
     if (stopping) return;
     void serial(() => {
-      expectAssigned();
-      emit(det.tick(Date.now()));
-      for (const p of det.engineStats().patterns) m.activeGroups.set({ pattern: p.id }, p.activeGroups);
+      const now = Date.now();
+      const active = new Map<string, number>();
+      for (const t of tasks.values()) {
+        emit(t, t.task.tick(now));
+        for (const p of t.task.engine.stats().patterns) active.set(p.id, (active.get(p.id) ?? 0) + p.activeGroups);
+      }
+      for (const [id, n] of active) m.activeGroups.set({ pattern: id }, n);
     }).catch((err: unknown) => logger.error({ err }, 'tick failed'));
     backpressure();
   }, 1000);
@@ -479,11 +520,11 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
       stopping = true;
       clearInterval(ticker);
       clearInterval(checkpointer);
-      source.pauseAll();
+      await stage1.stop({ flush: true });
+      stage2.pauseAll();
       while (handlers > 0) await new Promise((r) => setTimeout(r, 20));
-      await serial(() => emit(det.advance()));
       await checkpoint('shutdown');
-      await source.stop({ drainTimeoutMs: 1000 });
+      await stage2.stop({ drainTimeoutMs: 1000 });
       await closeAll();
     },
     async abort() {
@@ -491,7 +532,8 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
       clearInterval(ticker);
       clearInterval(checkpointer);
       for (const q of allQueues()) q.abort();
-      await source.stop({ commit: false });
+      await stage1.stop({ flush: false });
+      await stage2.stop({ commit: false });
       await closeAll();
     },
   };

@@ -29,6 +29,8 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   v('KAFKA_DLQ_TOPIC', 'kafka.dlq_topic', 'string', 'Dead-letter topic (default <topic>.dlq).'),
   v('KAFKA_ALERTS_TOPIC', 'kafka.alerts_topic', 'string', 'Optional topic that receives every alert transition as JSON.'),
   v('KAFKA_STATE_TOPIC', 'kafka.state_topic', 'string', 'Compacted checkpoint topic (default <group id>-state).'),
+  v('KAFKA_PARTIALS_TOPIC', 'kafka.partials_topic', 'string', 'Internal repartition topic between the two stages (default <group id>-partials).'),
+  v('KAFKA_PARTIALS_PARTITIONS', 'kafka.partials_partitions', 'int', 'Partitions of the partials topic: the most instances that share detection work (default 12).'),
   v('KAFKA_PAGERDUTY_DELIVERED_TOPIC', 'kafka.pagerduty_delivered_topic', 'string', 'Compacted topic of delivered PagerDuty events (default <group id>-pagerduty-delivered).'),
   v('KAFKA_SSL', 'kafka.ssl', 'bool', 'Use TLS to the brokers (true/false).'),
   v('KAFKA_SSL_CA_FILE', 'kafka.ssl_ca_file', 'string', 'PEM CA bundle for the brokers; implies KAFKA_SSL.'),

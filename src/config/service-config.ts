@@ -74,6 +74,18 @@ export const kafkaSchema = z
     state_topic: nonEmpty()
       .optional()
       .describe('Compacted checkpoint topic (window state + offsets); default <group_id>-state. Env KAFKA_STATE_TOPIC.'),
+    partials_topic: nonEmpty()
+      .optional()
+      .describe('Internal repartition topic between the two stages (scale-out); default <group_id>-partials. Env KAFKA_PARTIALS_TOPIC.'),
+    partials_partitions: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe(
+        'Partitions of the partials topic = the most instances that share detection work; fixed once the topic exists; default 12. Env KAFKA_PARTIALS_PARTITIONS.',
+      ),
     pagerduty_delivered_topic: nonEmpty()
       .optional()
       .describe(

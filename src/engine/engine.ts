@@ -137,6 +137,20 @@ export interface Engine {
   tick(wallNow: number): AlertTransition[];
   /** End of input (see SEMANTICS). */
   flush(): AlertTransition[];
+  /**
+   * Scale-out stage 2 (src/shuffle/shuffle-task.ts), which keeps the event clock itself (min
+   * over the source partitions' watermarks carried by the partials topic): the stream started at
+   * `t0` (boundaries and implicit groups as on the first event; the implicit `[]` group only for
+   * the patterns `ownsImplicitGroup` accepts: the task its key hashes to). No-op once started.
+   */
+  startAt(t0: number, ownsImplicitGroup?: (patternId: string) => boolean): void;
+  /**
+   * Scale-out stage 2: one accepted-or-late matched event, without moving the clock (lateness
+   * against the current clock, as in `observe`). Returns false when it was late.
+   */
+  observeMatch(ev: LogEvent, m: MatchResult): boolean;
+  /** Scale-out stage 2: raises the event clock to `time` (never lowers it). */
+  setClock(time: number): void;
   stats(): EngineStats;
   snapshot(): EngineSnapshot;
   restore(s: EngineSnapshot): void;
@@ -193,6 +207,31 @@ export function createEngine(patterns: readonly Pattern[], opts: EngineOptions =
       }
     },
     advance,
+    startAt(t0: number, ownsImplicitGroup?: (patternId: string) => boolean): void {
+      if (started) return;
+      started = true;
+      for (const rt of rts) rt.start(t0, ownsImplicitGroup === undefined || ownsImplicitGroup(rt.pattern.id));
+    },
+    observeMatch(ev: LogEvent, m: MatchResult): boolean {
+      const rt = rts[m.pattern];
+      if (rt === undefined) return false;
+      events++;
+      if (!started) {
+        started = true;
+        for (const r of rts) r.start(ev.time);
+      }
+      const clock = wm.clock;
+      const floor = flushed ? Math.max(clock, rt.nextT - rt.resolution) : clock - rt.pattern.grace;
+      if (ev.time < floor) {
+        rt.late++;
+        return false;
+      }
+      rt.observe(ev, m);
+      return true;
+    },
+    setClock(time: number): void {
+      if (time > wm.clock) wm.observe(0, time);
+    },
     expectPartition(partition: number, wallNow: number): void {
       wm.expect(partition, wallNow);
     },

@@ -132,11 +132,12 @@ export class PatternRuntime {
   }
 
   /** The stream's first event (time t0): boundaries start, the implicit group is created. */
-  start(t0: number): void {
+  start(t0: number, implicitGroup = true): void {
     this.t0 = t0;
     // Every accepted event has time >= t0 - grace, so earlier boundaries have empty windows.
     this.nextT = nextBoundaryAfter(t0 - this.pattern.grace, this.resolution);
-    if (this.pattern.group_by.length === 0 && !this.groups.has(UNGROUPED_KEY)) {
+    // implicitGroup = false: scale-out task that does not own the `[]` key (src/shuffle/shuffle-task.ts).
+    if (implicitGroup && this.pattern.group_by.length === 0 && !this.groups.has(UNGROUPED_KEY)) {
       this.addGroup(UNGROUPED_KEY, t0, true);
     }
   }

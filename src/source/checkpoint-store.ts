@@ -92,7 +92,7 @@ export class CheckpointStore {
   }
 
   /** Writes a checkpoint; resolves once acknowledged by all in-sync replicas. */
-  async save(value: unknown): Promise<void> {
+  async save(value: unknown, key: string = this.#o.key): Promise<void> {
     if (!this.#connected) {
       await this.#producer.connect().catch((e: unknown) => {
         throw mapKafkaError(e, 'connecting the checkpoint producer', this.#o.kafkaConfig);
@@ -102,7 +102,7 @@ export class CheckpointStore {
     const buf = encodeCheckpoint(value);
     this.lastBytes = buf.length;
     try {
-      await this.#producer.send({ topic: this.#o.topic, acks: -1, messages: [{ key: this.#o.key, value: buf }] });
+      await this.#producer.send({ topic: this.#o.topic, acks: -1, messages: [{ key, value: buf }] });
     } catch (e) {
       throw mapKafkaError(e, `writing a checkpoint to ${this.#o.topic}`, this.#o.kafkaConfig);
     }
@@ -131,6 +131,33 @@ export class CheckpointStore {
     if (value === undefined) return undefined;
     const out = decodeCheckpoint(value, `checkpoint in ${topic} at offset ${latestOffset}`);
     logger.info({ 'kafka.topic': topic, 'kafka.offset': latestOffset.toString(), bytes: value.length }, 'loaded checkpoint');
+    return out;
+  }
+
+  /** The latest value of every key starting with `prefix` (one read of the topic). */
+  async loadAll(prefix: string): Promise<Map<string, unknown>> {
+    const { kafka, topic, key, logger } = this.#o;
+    const latest = new Map<string, Buffer | null>();
+    await readCompactedTopic({
+      kafka,
+      topic,
+      groupPrefix: `${key}-state-reader-`,
+      what: 'reading the checkpoint topic',
+      kafkaConfig: this.#o.kafkaConfig,
+      timeoutMs: this.#o.loadTimeoutMs ?? 60_000,
+      onRecord: (m) => {
+        const k = m.key?.toString();
+        if (k !== undefined && k.startsWith(prefix)) latest.set(k, m.value ?? null);
+      },
+    });
+    const out = new Map<string, unknown>();
+    let bytes = 0;
+    for (const [k, v] of latest) {
+      if (v === null || v.length === 0) continue;
+      bytes += v.length;
+      out.set(k, decodeCheckpoint(v, `checkpoint ${k} in ${topic}`));
+    }
+    logger.info({ 'kafka.topic': topic, keys: out.size, bytes }, 'loaded checkpoints');
     return out;
   }
 

@@ -148,3 +148,92 @@ export function parseIsoTimestampCached(s: string): number {
   }
   return t;
 }
+
+/*
+ * Byte form for the byte-level fast path (src/decode/byte-scan.ts): the same memo, on the
+ * bytes of an ASCII-validated timestamp, so the hot path never materialises the string. A
+ * miss decodes the bytes and runs parseIsoTimestamp; results equal parseIsoTimestamp of the
+ * same text (test/unit/decode/timestamp-bytes.test.ts).
+ */
+const bytesPrefix = new Uint8Array(19);
+let bytesBase = NaN;
+
+/** Reads `n` ASCII digits of `b` at `i` (below `e`); -1 if any is not a digit or out of range. */
+function numB(b: Uint8Array, i: number, e: number, n: number): number {
+  if (i + n > e) return -1;
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = b[i + k]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** readTail over bytes [i, e) (fraction allowed: only called after seconds). */
+function readTailBytes(b: Uint8Array, i: number, e: number): boolean {
+  tailMs = 0;
+  tailOffsetMin = 0;
+  const c = i < e ? b[i]! : 0;
+  if (c === 46 || c === 44) {
+    i++;
+    const start = i;
+    let frac = 0;
+    let scale = 100;
+    while (i < e) {
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) break;
+      if (scale >= 1) {
+        frac += d * scale;
+        scale /= 10;
+      }
+      i++;
+    }
+    if (i === start || i - start > 12) return false;
+    tailMs = frac;
+  }
+  if (i < e) {
+    const z = b[i]!;
+    if (z === 90 || z === 122) {
+      i++;
+    } else if (z === 43 || z === 45) {
+      const oh = numB(b, i + 1, e, 2);
+      if (oh < 0 || oh > 23) return false;
+      i += 3;
+      let om = 0;
+      if (i < e) {
+        if (b[i] === 58) i++;
+        om = numB(b, i, e, 2);
+        if (om < 0 || om > 59) return false;
+        i += 2;
+      }
+      tailOffsetMin = (z === 45 ? -1 : 1) * (oh * 60 + om);
+    } else {
+      return false;
+    }
+  }
+  return i === e;
+}
+
+/**
+ * parseIsoTimestamp of the ASCII bytes [a, e) of `b`, memoised on the last seen
+ * `YYYY-MM-DDTHH:MM:SS` prefix (same results). `toString` decodes [a, e) on a miss.
+ */
+export function parseIsoTimestampBytes(b: Uint8Array, a: number, e: number, toString: (b: Uint8Array, a: number, e: number) => string): number {
+  const len = e - a;
+  if (len >= 19 && len <= 64 && !Number.isNaN(bytesBase)) {
+    let j = 0;
+    while (j < 19 && b[a + j] === bytesPrefix[j]) j++;
+    if (j === 19) return readTailBytes(b, a + 19, e) ? bytesBase + tailMs - tailOffsetMin * 60_000 : NaN;
+  }
+  const s = toString(b, a, e);
+  const t = parseIsoTimestamp(s);
+  if (!Number.isNaN(t) && len >= 19 && s.charCodeAt(16) === 58 /* : */) {
+    const base = parseIsoTimestamp(s.slice(0, 19));
+    if (Number.isFinite(base) && Math.abs(base) < CACHE_EDGE) {
+      bytesPrefix.set(b.subarray(a, a + 19));
+      bytesBase = base;
+    }
+  }
+  return t;
+}

@@ -17,6 +17,7 @@
  * every 30 s of wall time; the result has the RSS and heapUsed slopes (least squares, MB/min) over
  * the last 20 minutes (the last two thirds of a shorter run).
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parsePatterns } from '../../src/config/index.js';
 import { createDetection } from '../../src/pipeline.js';
@@ -53,6 +54,11 @@ interface MemoryResult {
   heapBytesPerGroup: number;
   rssBytesPerGroup: number;
   pushNsPerLine: number;
+  /** On-CPU time (user + system, this process) per line while pushing: robust to a loaded box. */
+  pushCpuNsPerLine: number;
+  /** Number and total duration of GC pauses while pushing (PerformanceObserver). */
+  gcCount: number;
+  gcMs: number;
 }
 
 const mb = (b: number): number => round(b / 1048576, 1);
@@ -64,7 +70,7 @@ function gcTwice(): void {
   g();
 }
 
-function child(groups: number, window: string, resolution: string): void {
+async function child(groups: number, window: string, resolution: string): Promise<void> {
   const patterns = parsePatterns(pattern(window, resolution), 'bench-memory.yaml');
   const det = createDetection(patterns);
   gcTwice();
@@ -73,15 +79,32 @@ function child(groups: number, window: string, resolution: string): void {
   const t0 = Date.parse('2026-11-20T12:00:00.000Z');
   const spanMs = 2 * 60_000;
   let transitions = 0;
+  let gcCount = 0;
+  let gcMs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcCount++;
+      gcMs += e.duration;
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < groups; i++) {
     const ts = new Date(t0 + Math.floor((i * spanMs) / groups)).toISOString();
     const line = `{"timestamp":"${ts}","level":"warning","event":"login_failed","logger":"app.auth","user_id":"user-${String(i).padStart(9, '0')}","client_ip":"10.${i & 255}.${(i >> 8) & 255}.7","reason":"bad_password"}`;
     det.push(Buffer.from(line));
-    if ((i & 1023) === 1023) transitions += det.advance().length;
+    if ((i & 1023) === 1023) {
+      transitions += det.advance().length;
+      // Lets the PerformanceObserver receive its GC entries.
+      if ((i & 16383) === 16383) await new Promise((r) => setImmediate(r));
+    }
   }
   transitions += det.advance().length;
   const pushNs = Number(process.hrtime.bigint() - start);
+  const cpu = process.cpuUsage(cpu0);
+  await new Promise((r) => setImmediate(r));
+  obs.disconnect();
   gcTwice();
   const a = process.memoryUsage();
   const ps = procSample(process.pid);
@@ -98,6 +121,9 @@ function child(groups: number, window: string, resolution: string): void {
     heapBytesPerGroup: Math.round((a.heapUsed - b.heapUsed) / groups),
     rssBytesPerGroup: Math.round((a.rss - b.rss) / groups),
     pushNsPerLine: Math.round(pushNs / groups),
+    pushCpuNsPerLine: Math.round(((cpu.user + cpu.system) * 1000) / groups),
+    gcCount,
+    gcMs: Math.round(gcMs),
   };
   // Keep det reachable until after the measurement.
   if (det.counters().read !== groups) throw new Error('memory: not every line was read');
@@ -270,11 +296,11 @@ export const memoryScenario: Scenario = {
       if (r.activeGroups !== g) process.stderr.write(`memory: expected ${g} active groups, engine reports ${r.activeGroups}\n`);
       const target = targets[g];
       results.push({ ...r, targetRssMb: target, withinTarget: target === undefined ? undefined : r.after.rssMb <= target, load1: load()[0]! });
-      process.stderr.write(`memory ${g} groups (${window}/${resolution}): rss ${r.after.rssMb} MB (hwm ${r.after.hwmMb}), heapUsed ${r.after.heapUsedMb} MB, ${r.heapBytesPerGroup} heap B/group, active ${r.activeGroups}\n`);
+      process.stderr.write(`memory ${g} groups (${window}/${resolution}): rss ${r.after.rssMb} MB (hwm ${r.after.hwmMb}), heapUsed ${r.after.heapUsedMb} MB, ${r.heapBytesPerGroup} heap B/group, active ${r.activeGroups}, ${r.pushCpuNsPerLine} CPU ns/line (GC ${r.gcCount} x, ${r.gcMs} ms)\n`);
     }
     return { soak: 'not run here: npm run bench -- memory --only soak[,minutes=30][,groups=1000000]', results, loadEnd: load() };
   },
 };
 
-if (isMain(import.meta.url) && process.argv[2] === '--child') child(Number(process.argv[3]), process.argv[4] ?? '5m', process.argv[5] ?? '10s');
+if (isMain(import.meta.url) && process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv[4] ?? '5m', process.argv[5] ?? '10s');
 if (isMain(import.meta.url) && process.argv[2] === '--soak') soakChild(Number(process.argv[3]), Number(process.argv[4]));

@@ -19,11 +19,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
 import { PagerDutyReceiver } from '../support/pagerduty-receiver.js';
 import { sumMetric } from '../support/prometheus-text.js';
 import { consumeOnce } from './consume.js';
@@ -32,44 +29,9 @@ import { generateBenchData } from './lib/data.js';
 import { load, round } from './lib/measure.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { benchName, benchStack, deleteBenchTopics, fillTopic, kafkaFor, procSample, repoRoot, sleep, withAdmin } from './lib/stack.js';
+import { byLabel, committedLag, deleteEsPrefix, freePort } from './lib/tripline-process.js';
 
 const PD_KEY = 'R0UT1NGK3YBENCHa1b2c3d4e5f6a7b8c';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function byLabel(text: string, name: string, label: string, only?: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
-    if (m === null || m[1] !== name || (only !== undefined && !m[2]!.includes(only))) continue;
-    const v = new RegExp(`${label}="([^"]*)"`).exec(m[2]!)?.[1] ?? '';
-    out[v] = (out[v] ?? 0) + Number(m[3]);
-  }
-  return out;
-}
-
-async function committedLag(kafka: Kafka, group: string, topic: string): Promise<number> {
-  return withAdmin(kafka, async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    let lag = 0;
-    for (const e of ends) {
-      const c = at.get(e.partition) ?? -1;
-      lag += Number(e.high) - (c < 0 ? Number(e.low) : c);
-    }
-    return lag;
-  });
-}
 
 export interface E2eResult {
   variant: Variant;
@@ -285,15 +247,6 @@ ${variant === 'pd1000' ? '  rate_limit_per_minute: 1000\n' : ''}`
     await deleteBenchTopics(kafka, [`${topic}.dlq`, `${group}-state`, `${group}-sink.dlq`, `${group}-pagerduty-delivered`], [group]).catch(() => undefined);
     await deleteEsPrefix(esUrl, prefix).catch((e: unknown) => process.stderr.write(`e2e: could not delete indices ${prefix}-*: ${String(e)}\n`));
   }
-}
-
-/** Deletes the indices and index templates of `prefix` (by name: wildcard deletes may be refused). */
-async function deleteEsPrefix(esUrl: string, prefix: string): Promise<void> {
-  const base = esUrl.replace(/\/$/, '');
-  const res = await fetch(`${base}/_cat/indices/${prefix}-*?format=json&h=index`);
-  const rows = res.ok ? ((await res.json()) as Array<{ index: string }>) : [];
-  for (const r of rows) await fetch(`${base}/${encodeURIComponent(r.index)}`, { method: 'DELETE' });
-  for (const t of [`${prefix}-alerts`, `${prefix}-metrics`]) await fetch(`${base}/_index_template/${t}`, { method: 'DELETE' });
 }
 
 export const e2eScenario: Scenario = {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <scenario>...] [-- --lines N --reps R]`: runs every registered scenario
+ * `npm run bench [-- <scenario>...] [-- --lines N --reps R --only a,b --seconds S --rate R --background B]`: runs every registered scenario
  * (or the named ones), prints each result as JSON and writes it to bench-results/<name>.json.
  *
  * A scenario is one file in test/bench/ exporting a `Scenario`; register it in SCENARIOS below.
@@ -8,7 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { consumeScenario } from './consume.js';
 import { e2eScenario } from './e2e.js';
+import { burstScenario } from './burst.js';
 import { engineScenario } from './engine.js';
+import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { load } from './lib/measure.js';
@@ -18,6 +20,8 @@ const SCENARIOS: Record<string, Scenario> = {
   consume: consumeScenario,
   e2e: e2eScenario,
   memory: memoryScenario,
+  latency: latencyScenario,
+  burst: burstScenario,
 };
 
 function parseArgs(argv: readonly string[]): { names: string[]; args: ScenarioArgs } {
@@ -28,6 +32,9 @@ function parseArgs(argv: readonly string[]): { names: string[]; args: ScenarioAr
     if (a === '--lines') args.lines = Number(argv[++i]);
     else if (a === '--reps') args.reps = Number(argv[++i]);
     else if (a === '--only') args.only = argv[++i]!.split(',');
+    else if (a === '--seconds') args.seconds = Number(argv[++i]);
+    else if (a === '--rate') args.rate = Number(argv[++i]);
+    else if (a === '--background') args.background = Number(argv[++i]);
     else names.push(a);
   }
   return { names, args };

@@ -6,6 +6,12 @@ export interface ScenarioArgs {
   reps?: number;
   /** Scenario-specific subset of configurations (e.g. `full,extract`). */
   only?: string[];
+  /** Measured phase length, s (latency: injection time; burst: burst and outage length). */
+  seconds?: number;
+  /** Event rate of the measured stream, per s (latency: stamped incidents). */
+  rate?: number;
+  /** Background load, records per s (latency, burst). */
+  background?: number;
 }
 
 export interface Scenario {

@@ -18,7 +18,11 @@
  * every 30 s of wall time; the result has the RSS and heapUsed slopes (least squares, MB/min) over
  * the last 20 minutes (the last two thirds of a shorter run).
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { parsePatterns } from '../../src/config/index.js';
 import { createDetection } from '../../src/pipeline.js';
@@ -71,11 +75,12 @@ function gcTwice(): void {
   g();
 }
 
-async function child(groups: number, window: string, resolution: string): Promise<void> {
+async function child(groups: number, window: string, resolution: string, snapDir?: string): Promise<void> {
   const patterns = parsePatterns(pattern(window, resolution), 'bench-memory.yaml');
   const det = createDetection(patterns);
   gcTwice();
   const b = process.memoryUsage();
+  if (snapDir !== undefined) writeHeapSnapshot(join(snapDir, 'before.heapsnapshot'));
   const baseline = { rssMb: mb(b.rss), heapUsedMb: mb(b.heapUsed) };
   const t0 = Date.parse('2026-11-20T12:00:00.000Z');
   const spanMs = 2 * 60_000;
@@ -126,9 +131,75 @@ async function child(groups: number, window: string, resolution: string): Promis
     gcCount,
     gcMs: Math.round(gcMs),
   };
+  if (snapDir !== undefined) writeHeapSnapshot(join(snapDir, 'after.heapsnapshot'));
   // Keep det reachable until after the measurement.
   if (det.counters().read !== groups) throw new Error('memory: not every line was read');
   process.stdout.write(JSON.stringify(r) + '\n');
+}
+
+interface HeapRow {
+  /** V8 node type and constructor; plain objects/arrays by their first property names; strings by length. */
+  what: string;
+  objectsPerGroup: number;
+  bytesPerGroup: number;
+}
+
+/** Self sizes of a .heapsnapshot aggregated by kind (see HeapRow.what). */
+function heapKinds(file: string): Map<string, [number, number]> {
+  interface Snap {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+    nodes: number[];
+    edges: number[];
+    strings: string[];
+  }
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Snap;
+  const m = s.snapshot.meta;
+  const nf = m.node_fields.length;
+  const ef = m.edge_fields.length;
+  const [ti, ni, si, eci] = ['type', 'name', 'self_size', 'edge_count'].map((f) => m.node_fields.indexOf(f)) as [number, number, number, number];
+  const types = m.node_types[0];
+  const etypes = m.edge_types[0];
+  const out = new Map<string, [number, number]>();
+  let ei = 0;
+  for (let i = 0; i < s.nodes.length; i += nf) {
+    const t = types[s.nodes[i + ti]!]!;
+    const name = s.strings[s.nodes[i + ni]!]!;
+    const ec = s.nodes[i + eci]!;
+    let k: string;
+    if (t === 'string') k = `string (length ~${name.length < 64 ? Math.round(name.length / 8) * 8 : Math.round(name.length / 64) * 64})`;
+    else if (t === 'object' && (name === 'Object' || name === 'Array')) {
+      const props: string[] = [];
+      for (let j = 0; j < ec && props.length < 4; j++) if (etypes[s.edges[ei + j * ef]!] === 'property') props.push(s.strings[s.edges[ei + j * ef + 1]!]!);
+      k = `${name}{${props.join(',')}}`;
+    } else k = `${t}:${name.slice(0, 50)}`;
+    const e = out.get(k) ?? [0, 0];
+    e[0]++;
+    e[1] += s.nodes[i + si]!;
+    out.set(k, e);
+    ei += ec * ef;
+  }
+  return out;
+}
+
+/** `--only heap[,groups=20000]`: heap snapshots before/after G groups, the per-group difference by kind. */
+async function heapBreakdown(groups: number): Promise<{ groups: number; memory: MemoryResult; rows: HeapRow[]; totalBytesPerGroup: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tripline-heap-'));
+  try {
+    const memory = await runChild<MemoryResult>(fileURLToPath(import.meta.url), ['--child', String(groups), '5m', '10s', dir], ['--expose-gc']);
+    const a = heapKinds(join(dir, 'before.heapsnapshot'));
+    const b = heapKinds(join(dir, 'after.heapsnapshot'));
+    const rows: HeapRow[] = [];
+    let total = 0;
+    for (const [k, [c, sz]] of b) {
+      const [c0, s0] = a.get(k) ?? [0, 0];
+      total += sz - s0;
+      rows.push({ what: k, objectsPerGroup: round((c - c0) / groups, 2), bytesPerGroup: round((sz - s0) / groups, 1) });
+    }
+    rows.sort((x, y) => y.bytesPerGroup - x.bytesPerGroup);
+    return { groups, memory, rows: rows.filter((r) => Math.abs(r.bytesPerGroup) >= 4), totalBytesPerGroup: round(total / groups, 1) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Deterministic xorshift32 in [0, 1). */
@@ -286,6 +357,13 @@ function soakOptions(only: readonly string[]): { minutes: number; groups: number
 export const memoryScenario: Scenario = {
   description: 'RSS / heap of the detection path at 100k and 1M active groups (threshold, group_by), forced GC',
   async run(args: ScenarioArgs): Promise<Record<string, unknown>> {
+    if (args.only?.includes('heap')) {
+      const g = Number(args.only.find((o) => o.startsWith('groups='))?.slice(7) ?? 20_000);
+      const h = await heapBreakdown(g);
+      for (const r of h.rows.slice(0, 16)) process.stderr.write(`${String(r.bytesPerGroup).padStart(8)} B/group ${String(r.objectsPerGroup).padStart(6)} objects/group  ${r.what}\n`);
+      process.stderr.write(`heap snapshot difference: ${h.totalBytesPerGroup} B/group over ${g} groups\n`);
+      return { heap: h, loadEnd: load() };
+    }
     if (args.only?.includes('soak')) {
       const o = soakOptions(args.only);
       const soak = await runChild<SoakResult>(fileURLToPath(import.meta.url), ['--soak', String(o.minutes), String(o.groups)]);
@@ -311,5 +389,5 @@ export const memoryScenario: Scenario = {
   },
 };
 
-if (isMain(import.meta.url) && process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv[4] ?? '5m', process.argv[5] ?? '10s');
+if (isMain(import.meta.url) && process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv[4] ?? '5m', process.argv[5] ?? '10s', process.argv[6]);
 if (isMain(import.meta.url) && process.argv[2] === '--soak') soakChild(Number(process.argv[3]), Number(process.argv[4]));

@@ -125,26 +125,34 @@ function errorTypes(e: unknown): string[] {
   return out;
 }
 
-/** Splits a partition's batch into records of at most `maxBytes` (watermarks on the last one only). */
+/**
+ * Encodes a partition's batch as one or more records of at most `maxBytes` each (an entry larger
+ * than that alone is still one record): entries stay in order, and the source watermarks ride on
+ * the last record only, so the entries they cover always come first. Each entry is serialised
+ * once more; each record decodes like `encodeBatch` of its chunk.
+ */
 export function splitBatch(b: PartialBatch, maxBytes: number): Buffer[] {
   const whole = encodeBatch(b);
   if (whole.length <= maxBytes || b.e.length <= 1) return [whole];
+  const head = `{"v":${JSON.stringify(b.v)},"of":${JSON.stringify(b.of)},"e":[`;
+  const tail = (w: PartialBatch['w']) => `],"w":${JSON.stringify(w)}}`;
+  const lastTail = tail(b.w);
+  const budget = maxBytes - Buffer.byteLength(head) - Buffer.byteLength(lastTail);
   const out: Buffer[] = [];
-  let chunk: PartialBatch['e'] = [];
-  let size = 64;
-  const flush = (last: boolean) => {
-    out.push(encodeBatch({ v: b.v, of: b.of, e: chunk, w: last ? b.w : [] }));
-    chunk = [];
-    size = 64;
-  };
-  const wSize = JSON.stringify(b.w).length;
+  let chunk: string[] = [];
+  let size = 0;
   for (const e of b.e) {
-    const n = JSON.stringify(e).length + 1;
-    if (chunk.length > 0 && size + n > maxBytes - wSize) flush(false);
-    chunk.push(e);
+    const json = JSON.stringify(e);
+    const n = Buffer.byteLength(json) + 1;
+    if (chunk.length > 0 && size + n > budget) {
+      out.push(Buffer.from(head + chunk.join(',') + tail([])));
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(json);
     size += n;
   }
-  flush(true);
+  out.push(Buffer.from(head + chunk.join(',') + lastTail));
   return out;
 }
 
@@ -477,9 +485,15 @@ export class Stage1Source {
     const txn = await producer.transaction();
     let records = 0;
     try {
-      const messages = values.flatMap((list, partition) => list.map((value) => ({ partition, key: String(partition), value })));
-      records = messages.length;
-      await txn.send({ topic: partialsTopic, acks: -1, messages });
+      // kafkajs puts the messages of one partition in one send into ONE record batch, which the
+      // broker checks against max.message.bytes: a split batch goes out in rounds, one record per
+      // partition per send (sequential sends keep the order within a partition).
+      const rounds = Math.max(...values.map((list) => list.length));
+      for (let r = 0; r < rounds; r++) {
+        const messages = values.flatMap((list, partition) => (r < list.length ? [{ partition, key: String(partition), value: list[r]! }] : []));
+        records += messages.length;
+        await txn.send({ topic: partialsTopic, acks: -1, messages });
+      }
       if (offsets.length > 0) {
         const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
         for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.next }]);
@@ -558,7 +572,10 @@ export class Stage1Source {
     this.#stopping = true;
     clearInterval(this.#timer);
     const consumer = this.#consumer;
-    if (consumer === undefined) return;
+    if (consumer === undefined) {
+      await this.#producer?.disconnect().catch(() => undefined);
+      return;
+    }
     try {
       if (this.#running) consumer.pause(this.#o.config.topics.map((topic) => ({ topic })));
     } catch {
@@ -602,13 +619,29 @@ export async function ensurePartialsTopic(kafka: Kafka, topic: string, partition
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     return md.topics.find((t) => t.name === topic)?.partitions.length;
   };
+  const waitForLeaders = async (): Promise<void> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] });
+        const parts = md.topics.find((t) => t.name === topic)?.partitions ?? [];
+        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new TriplineError('KAFKA_UNAVAILABLE', `partials topic ${topic}: partitions have no leader after 30 s`);
+      await sleep(200);
+    }
+  };
   try {
     await admin.connect();
     let have = await existing();
     if (have === undefined) {
       try {
         await admin.createTopics({
-          waitForLeaders: true,
+          // Waiting here fails with UNKNOWN_TOPIC_OR_PARTITION on a busy broker (metadata not yet
+          // propagated): we poll below instead.
+          waitForLeaders: false,
           topics: [
             {
               topic,
@@ -620,6 +653,7 @@ export async function ensurePartialsTopic(kafka: Kafka, topic: string, partition
             },
           ],
         });
+        await waitForLeaders();
         return;
       } catch (e) {
         if ((e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw e;

@@ -28,6 +28,8 @@ const PATTERNS: Pattern[] = parsePatterns(
 type Handler = (...a: unknown[]) => void;
 interface Txn {
   sent: Array<{ partition: number; value: Buffer }>;
+  /** Partitions of each send call. */
+  sends: number[][];
   offsets: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
   outcome?: 'commit' | 'abort';
 }
@@ -56,11 +58,14 @@ class FakeKafka {
       connect: async () => undefined,
       disconnect: async () => undefined,
       transaction: async () => {
-        const t: Txn = { sent: [], offsets: [] };
+        const t: Txn = { sent: [], sends: [], offsets: [] };
         let active = true;
         this.txns.push(t);
         return {
-          send: async ({ messages }: { messages: Array<{ partition: number; value: Buffer }> }) => void t.sent.push(...messages),
+          send: async ({ messages }: { messages: Array<{ partition: number; value: Buffer }> }) => {
+            t.sent.push(...messages);
+            t.sends.push(messages.map((m) => m.partition));
+          },
           sendOffsets: async ({ topics }: { topics: Txn['offsets'] }) => void t.offsets.push(...topics),
           commit: async () => {
             const e = this.commitErrors.shift();
@@ -111,7 +116,7 @@ class FakeKafka {
 const line = (service: string, sec: number) => JSON.stringify({ '@timestamp': new Date(Date.UTC(2026, 0, 1, 0, 0, sec)).toISOString(), event: 'request_failed', service });
 const config: KafkaConfig = { brokers: ['x:1'], topics: ['a', 'b'], group_id: 'g', client_id: 'c', ssl: false };
 
-function make(o: { flushIntervalMs?: number; txnAttempts?: number } = {}) {
+function make(o: { flushIntervalMs?: number; txnAttempts?: number; maxRecordBytes?: number } = {}) {
   const fk = new FakeKafka({ a: 2, b: 3 });
   const dlqWrites: DlqEntry[][] = [];
   const dlq = { start: async () => undefined, writeMany: async (e: readonly DlqEntry[]) => void dlqWrites.push([...e]) } as unknown as DlqWriter;
@@ -128,6 +133,7 @@ function make(o: { flushIntervalMs?: number; txnAttempts?: number } = {}) {
     flushIntervalMs: o.flushIntervalMs ?? 0,
     txnAttempts: o.txnAttempts ?? 3,
     instanceId: 'i1',
+    ...(o.maxRecordBytes === undefined ? {} : { maxRecordBytes: o.maxRecordBytes }),
     onFatal: (e) => fatal.push(e),
   });
   return { fk, dlqWrites, combiner, src, fatal };
@@ -157,6 +163,24 @@ describe('Stage1Source (fake kafkajs)', () => {
     expect(t.offsets).toEqual([{ topic: 'b', partitions: [{ partition: 1, offset: '13' }] }]);
     await src.stop();
     expect(fk.txns).toHaveLength(1); // nothing left to flush
+  });
+
+  it('a batch split into several records goes out in rounds (one record per partition per send = per record batch)', async () => {
+    const { fk, src } = make({ maxRecordBytes: 400 });
+    await src.start();
+    fk.join({ a: [0] });
+    await fk.batch('a', 0, 0, Array.from({ length: 12 }, (_, i) => line(`svc${i}`, i)));
+    const t = fk.txns[0]!;
+    expect(t.outcome).toBe('commit');
+    expect(t.sends.length).toBeGreaterThan(1);
+    for (const parts of t.sends) expect(new Set(parts).size).toBe(parts.length);
+    expect(weight(t)).toBe(12);
+    for (const p of [0, 1]) {
+      const mine = t.sent.filter((m) => m.partition === p).map((m) => decodeBatch(m.value));
+      expect(mine.at(-1)!.w.length).toBe(1);
+      expect(mine.slice(0, -1).every((b) => b.w.length === 0)).toBe(true);
+    }
+    await src.stop();
   });
 
   it('dead-letters bad records before the transaction', async () => {

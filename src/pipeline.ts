@@ -335,7 +335,11 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
       const cp = raw === undefined ? undefined : checkCheckpointVersion<TaskCheckpoint>(raw, CHECKPOINT_VERSION, `checkpoint ${taskPrefix}${p} in ${store.topic}`);
       tasks.set(p, newTask(p, cp));
     }
-    logger.info({ 'tripline.tasks': [...tasks.keys()].sort((a, b) => a - b), 'tripline.restored': missing.filter((p) => loaded.has(`${taskPrefix}${p}`)).length }, 'stage 2 tasks restored');
+    const restored = missing.filter((p) => loaded.has(`${taskPrefix}${p}`)).length;
+    logger.info(
+      { 'tripline.tasks': [...tasks.keys()].sort((a, b) => a - b), 'tripline.restored': restored },
+      restored > 0 ? 'restored window state from checkpoint (stage 2 tasks)' : 'stage 2 tasks started (no checkpoint)',
+    );
   };
 
   // Everything that touches a task runs through one lock, in order.

@@ -28,9 +28,23 @@ export async function ensureCompactedTopic(o: EnsureCompactedTopicOptions): Prom
     const existing = new Set(await admin.listTopics());
     if (existing.has(o.topic)) return false;
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' waitForLeaders fails with UNKNOWN_TOPIC_OR_PARTITION when the broker is busy
+      // (metadata not propagated yet): poll for the leader instead.
+      waitForLeaders: false,
       topics: [{ topic: o.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...(o.configEntries ?? [])] }],
     });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const md = await admin.fetchTopicMetadata({ topics: [o.topic] });
+        const parts = md.topics.find((t) => t.name === o.topic)?.partitions ?? [];
+        if (parts.length > 0 && parts.every((p) => p.leader >= 0)) break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new TriplineError('KAFKA_UNAVAILABLE', `${o.what} ${o.topic}: no partition leader after 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     return true;
   } catch (e) {
     if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return false;

@@ -22,6 +22,20 @@ async function committedTotal(sc: ServiceScenario): Promise<number> {
   return (got[0]?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
 }
 
+/**
+ * True when stage 2 (group <group>-partials) has committed the whole partials topic: it commits
+ * only what a checkpoint covers, so the window state of every partials record so far is saved.
+ */
+async function stage2Checkpointed(sc: ServiceScenario): Promise<boolean> {
+  const topic = `${sc.group}-partials`;
+  return withAdmin(sc.kafka, async (a) => {
+    const ends = await a.fetchTopicOffsets(topic);
+    const got = await a.fetchOffsets({ groupId: `${sc.group}-partials`, topics: [topic] });
+    const committed = new Map((got[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return ends.every((e) => Number(e.high) === 0 || committed.get(e.partition) === Number(e.high));
+  });
+}
+
 describe('tripline run: Elasticsearch outage', () => {
   const sc = new ServiceScenario('svc-esout');
   const lines = buildStream();
@@ -46,8 +60,9 @@ describe('tripline run: Elasticsearch outage', () => {
     await proc.waitReady();
     await sc.produce(lines.slice(0, split));
     await proc.waitUntil('first incident in Elasticsearch', 60_000, async () => (await sc.esCount(sc.alertsIndex)) >= before.length);
-    // ...and checkpointed: the group's committed offsets cover every record produced so far.
-    await proc.waitUntil('pre-outage records checkpointed and committed', 30_000, async () => (await committedTotal(sc)) === split);
+    // ...and checkpointed: stage 1 committed every record produced so far (with its partials), and
+    // stage 2 committed every partials record (only after a checkpoint covering it).
+    await proc.waitUntil('pre-outage records checkpointed and committed', 30_000, async () => (await committedTotal(sc)) === split && (await stage2Checkpointed(sc)));
 
     let outage = { start: 0, end: 0 };
     const readiness: Array<{ status: number; es?: boolean; sinks?: boolean; t: number }> = [];

@@ -12,6 +12,8 @@ import { burstScenario } from './burst.js';
 import { engineScenario } from './engine.js';
 import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
+import { restoreScenario } from './restore.js';
+import { scaleScenario } from './scale.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { load } from './lib/measure.js';
 
@@ -20,6 +22,8 @@ const SCENARIOS: Record<string, Scenario> = {
   consume: consumeScenario,
   e2e: e2eScenario,
   memory: memoryScenario,
+  scale: scaleScenario,
+  restore: restoreScenario,
   latency: latencyScenario,
   burst: burstScenario,
 };

@@ -2,7 +2,10 @@
  * match: LogEvent -> the (pattern, group) pairs it belongs to.
  *
  * Patterns are indexed by event name, so an event only tests the patterns that can match it
- * (plus the patterns without an event name). Results come in pattern order.
+ * (plus the patterns without an event name). Results come in pattern order. Per event name a
+ * plan (NamePlan) reads each field path once and evaluates each distinct predicate at most once
+ * (patterns sharing a `where`, such as the two probe-latency patterns, share the test); a single
+ * match returns a cached frozen one-element list.
  * A missing_follow_up pattern is also indexed under its `follow_up` event names: an event
  * selected by `follow_up` reaches the pattern with ROLE_FOLLOW_UP (plus ROLE_MATCH only if
  * `match` selects it too). Group values: strings as-is, numbers/booleans via String(), objects/arrays as JSON,
@@ -12,6 +15,7 @@ import type { LogEvent } from '../model/event.js';
 import { compileFieldPath, type FieldGetter } from '../model/field-path.js';
 import { ROLE_FOLLOW_UP, ROLE_MATCH, ROLE_SUB, type Matcher, type MatchResult } from '../model/match.js';
 import { MISSING_GROUP_VALUE, type Pattern, type Selector } from '../model/pattern.js';
+import { compilePredicate, type Predicate } from './predicate.js';
 import { compileSelector, fieldsMatch, selectorMatches, selectorNames, type CompiledSelector } from './selector.js';
 
 interface CompiledPattern {
@@ -39,6 +43,8 @@ interface GroupEntry {
   readonly groupKey: string;
   readonly group: Readonly<Record<string, string>>;
   readonly byRoles: (MatchResult | undefined)[];
+  /** Frozen one-element result lists by roles: an event with a single match allocates nothing. */
+  readonly alone: (readonly MatchResult[] | undefined)[];
 }
 
 /** Group values cached per pattern; beyond this many the cache starts over (bounded memory). */
@@ -56,7 +62,7 @@ export function groupValue(v: unknown): string {
 }
 
 function newEntry(groupKey: string, group: Readonly<Record<string, string>>): GroupEntry {
-  return { groupKey, group, byRoles: [] };
+  return { groupKey, group, byRoles: [], alone: [] };
 }
 
 function compile(p: Pattern, index: number): CompiledPattern {
@@ -101,6 +107,103 @@ function result(cp: CompiledPattern, ev: LogEvent, f: Readonly<Record<string, un
   return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group };
 }
 
+/** The cached group entry for group values already read (slots of `vals`); null for several group_by fields. */
+function entryFromValues(cp: CompiledPattern, slots: readonly number[], vals: readonly unknown[]): GroupEntry | null {
+  const n = slots.length;
+  if (n === 0) return cp.ungrouped;
+  if (n !== 1) return null;
+  const v = groupValue(vals[slots[0]!]);
+  let g = cp.cache.get(v);
+  if (g === undefined) {
+    if (cp.cache.size >= GROUP_CACHE_MAX) cp.cache.clear();
+    g = newEntry(JSON.stringify([v]), Object.freeze({ [cp.groupFields[0]!]: v }));
+    cp.cache.set(v, g);
+  }
+  return g;
+}
+
+/** The result for group values already read (slots of `vals`), roles already known. */
+function resultFromValues(cp: CompiledPattern, roles: number, slots: readonly number[], vals: readonly unknown[]): MatchResult {
+  const g = entryFromValues(cp, slots, vals);
+  if (g !== null) return fromEntry(cp, g, roles);
+  const n = slots.length;
+  const values: string[] = new Array<string>(n);
+  const group: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    const v = groupValue(vals[slots[i]!]);
+    values[i] = v;
+    group[cp.groupFields[i]!] = v;
+  }
+  return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group };
+}
+
+/**
+ * One candidate of a NamePlan. Test lists hold test ids of the plan; null: that selector cannot
+ * select an event of this name (or the pattern has no such selector).
+ */
+interface PlanEntry {
+  readonly cp: CompiledPattern;
+  readonly sel: readonly number[] | null;
+  readonly sub: readonly number[] | null;
+  readonly follow: readonly number[] | null;
+  readonly groupSlots: readonly number[];
+}
+
+/**
+ * Everything the candidates of one event name read, deduplicated: each field path is read once
+ * per event (slots), each distinct (path, predicate) test is evaluated at most once per event
+ * (e.g. the `route in [/healthz, /readyz]` shared by the two probe-latency patterns), and name
+ * checks are resolved when the plan is built. Results equal those of the per-pattern loop
+ * (`generic` below), in pattern order.
+ */
+interface NamePlan {
+  readonly getters: readonly FieldGetter[];
+  /** Test id -> slot and predicate. */
+  readonly testSlots: readonly number[];
+  readonly testFns: readonly Predicate[];
+  readonly entries: readonly PlanEntry[];
+}
+
+function buildPlan(name: string, candidates: readonly CompiledPattern[], patterns: readonly Pattern[]): NamePlan {
+  const slots = new Map<string, number>();
+  const getters: FieldGetter[] = [];
+  const testIds = new Map<string, number>();
+  const testSlots: number[] = [];
+  const testFns: Predicate[] = [];
+  const slot = (path: string): number => {
+    let i = slots.get(path);
+    if (i === undefined) {
+      slots.set(path, (i = getters.length));
+      getters.push(compileFieldPath(path));
+    }
+    return i;
+  };
+  const tests = (sel: Selector | undefined, compiled: CompiledSelector | null): number[] | null => {
+    if (sel === undefined || compiled === null || (compiled.names !== null && !compiled.names.has(name))) return null;
+    return Object.entries(sel.where ?? {}).map(([path, spec]) => {
+      const key = `${path}\u0000${JSON.stringify(spec)}`;
+      let id = testIds.get(key);
+      if (id === undefined) {
+        testIds.set(key, (id = testFns.length));
+        testSlots.push(slot(path));
+        testFns.push(compilePredicate(spec));
+      }
+      return id;
+    });
+  };
+  const entries = candidates.map((cp): PlanEntry => {
+    const p = patterns[cp.index]!;
+    return { cp, sel: tests(p.match, cp.sel), sub: tests(secondaryOf(p, 'sub'), cp.sub), follow: tests(secondaryOf(p, 'follow'), cp.follow), groupSlots: p.group_by.map(slot) };
+  });
+  return { getters, testSlots, testFns, entries };
+}
+
+function secondaryOf(p: Pattern, which: 'sub' | 'follow'): Selector | undefined {
+  const d = p.detect;
+  if (which === 'follow') return d.type === 'missing_follow_up' ? d.follow_up : undefined;
+  return d.type === 'ratio' ? d.numerator : d.type === 'consecutive' ? d.failure : undefined;
+}
+
 export function createMatcher(patterns: readonly Pattern[]): Matcher {
   const compiled = patterns.map(compile);
   const anyName = compiled.filter((cp) => cp.sel.names === null || (cp.follow !== null && cp.follow.names === null));
@@ -118,14 +221,40 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
     byName.set(name, [...new Set([...list, ...anyName])].sort((a, b) => a.index - b.index));
   }
 
-  return (ev) => {
-    const candidates = byName.get(ev.name) ?? anyName;
-    if (candidates.length === 0) return NO_MATCHES;
-    // Fast-decoded events carry the pattern fields in `needed` (src/decode/fast.ts).
+  const plans = new Map<string, NamePlan>();
+  let maxSlots = 0;
+  let maxTests = 0;
+  for (const [name, list] of byName) {
+    const plan = buildPlan(name, list, patterns);
+    plans.set(name, plan);
+    maxSlots = Math.max(maxSlots, plan.getters.length);
+    maxTests = Math.max(maxTests, plan.testFns.length);
+  }
+  const vals: unknown[] = new Array<unknown>(maxSlots).fill(undefined);
+  /** Per test id: the event number it was evaluated for, and its result. */
+  const memoAt = new Float64Array(maxTests).fill(-1);
+  const memoHolds = new Uint8Array(maxTests);
+  let eventNo = 0;
+
+  /** All tests of `ids` hold (each evaluated at most once per event). */
+  function all(plan: NamePlan, ids: readonly number[]): boolean {
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i]!;
+      if (memoAt[t] !== eventNo) {
+        memoAt[t] = eventNo;
+        memoHolds[t] = plan.testFns[t]!(vals[plan.testSlots[t]!]) ? 1 : 0;
+      }
+      if (memoHolds[t] === 0) return false;
+    }
+    return true;
+  }
+
+  /** Patterns without an event name, for event names no pattern names: per-pattern checks. */
+  function generic(ev: LogEvent): readonly MatchResult[] {
     const f = ev.needed ?? ev.fields;
     let out: MatchResult[] | undefined;
-    for (let i = 0; i < candidates.length; i++) {
-      const cp = candidates[i]!;
+    for (let i = 0; i < anyName.length; i++) {
+      const cp = anyName[i]!;
       if (cp.follow === null) {
         if (!fieldsMatch(cp.sel, f)) continue;
         (out ??= []).push(result(cp, ev, f, ROLE_MATCH));
@@ -135,6 +264,52 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
       if (roles !== 0) (out ??= []).push(result(cp, ev, f, roles));
     }
     return out ?? NO_MATCHES;
+  }
+
+  // Consecutive events mostly share their name (interned by the byte decoder): one compare.
+  let lastName = '';
+  let lastPlan: NamePlan | undefined;
+  return (ev) => {
+    let plan: NamePlan | undefined;
+    if (ev.name === lastName) plan = lastPlan;
+    else {
+      plan = plans.get(ev.name);
+      lastName = ev.name;
+      lastPlan = plan;
+    }
+    if (plan === undefined) return anyName.length === 0 ? NO_MATCHES : generic(ev);
+    // Fast-decoded events carry the pattern fields in `needed` (src/decode/fast.ts).
+    const f = ev.needed ?? ev.fields;
+    const getters = plan.getters;
+    for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(f);
+    eventNo++;
+    let out: MatchResult[] | undefined;
+    let first: PlanEntry | undefined;
+    let firstRoles = 0;
+    const entries = plan.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      let roles = e.sel !== null && all(plan, e.sel) ? ROLE_MATCH : 0;
+      if (e.follow !== null && all(plan, e.follow)) roles |= ROLE_FOLLOW_UP;
+      if (roles === 0) continue;
+      if (e.sub !== null && all(plan, e.sub)) roles |= ROLE_SUB;
+      if (first === undefined) {
+        first = e;
+        firstRoles = roles;
+        continue;
+      }
+      out ??= [resultFromValues(first.cp, firstRoles, first.groupSlots, vals)];
+      out.push(resultFromValues(e.cp, roles, e.groupSlots, vals));
+    }
+    let res: readonly MatchResult[] = NO_MATCHES;
+    if (out !== undefined) res = out;
+    else if (first !== undefined) {
+      // One match (most events): a cached frozen list, no allocation.
+      const g = entryFromValues(first.cp, first.groupSlots, vals);
+      res = g === null ? [resultFromValues(first.cp, firstRoles, first.groupSlots, vals)] : (g.alone[firstRoles] ??= Object.freeze([fromEntry(first.cp, g, firstRoles)]));
+    }
+    for (let i = 0; i < getters.length; i++) vals[i] = undefined;
+    return res;
   };
 }
 

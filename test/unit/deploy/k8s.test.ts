@@ -53,6 +53,21 @@ const envValue = (name: string): string => {
   return v;
 };
 const configYaml = one('ConfigMap', 'tripline-config').data!['tripline.yaml']!;
+/** The service config as the pod sees it (config.yaml + the Deployment env, secrets faked). */
+const loadPodConfig = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tripline-k8s-'));
+  const file = join(dir, 'tripline.yaml');
+  writeFileSync(file, configYaml);
+  const fakeEnv: Record<string, string> = {};
+  for (const [name, e] of env) fakeEnv[name] = e.value ?? `secret-for-${name.toLowerCase()}`;
+  return { dir, file, cfg: loadServiceConfig({ file, env: fakeEnv }) };
+};
+/** The partials partition count `tripline run` uses when none is configured (src/pipeline.ts). */
+const defaultPartialsPartitions = (): number => {
+  const m = /const DEFAULT_PARTIALS_PARTITIONS = (\d+);/.exec(readFileSync('src/pipeline.ts', 'utf8'));
+  if (m === null) throw new Error('DEFAULT_PARTIALS_PARTITIONS not found in src/pipeline.ts');
+  return Number(m[1]);
+};
 
 describe('deploy/k8s', () => {
   it('has every object the deployment needs', () => {
@@ -119,12 +134,7 @@ describe('deploy/k8s', () => {
   });
 
   it('the service config and the environment validate with the real loader', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tripline-k8s-'));
-    const file = join(dir, 'tripline.yaml');
-    writeFileSync(file, configYaml);
-    const fakeEnv: Record<string, string> = {};
-    for (const [name, e] of env) fakeEnv[name] = e.value ?? `secret-for-${name.toLowerCase()}`;
-    const cfg = loadServiceConfig({ file, env: fakeEnv });
+    const { dir, file, cfg } = loadPodConfig();
     expect(cfg.http.port).toBe(Number(envValue('TRIPLINE_HTTP_PORT')));
     expect(Object.keys(cfg.pagerduty.routing_keys).sort()).toEqual(['billing', 'integrations', 'platform']);
     expect(container.args).toEqual(['run', '--config', file.replace(dir, '/etc/tripline/config')]);
@@ -151,18 +161,44 @@ describe('deploy/k8s', () => {
     expect(new Set(images)).toEqual(new Set([`ghcr.io/tripline/tripline:${version}`]));
   });
 
-  it('KEDA scales on the consumer group lag of the configured topic and group', () => {
-    const trigger = (one('ScaledObject').spec!['triggers'] as { type: string; metadata: Record<string, string> }[])[0]!;
-    expect(trigger.type).toBe('kafka');
-    expect(trigger.metadata['consumerGroup']).toBe(envValue('KAFKA_GROUP_ID'));
-    expect(trigger.metadata['topic']).toBe(envValue('KAFKA_TOPICS'));
-    expect(trigger.metadata['bootstrapServers']).toBe(envValue('KAFKA_BROKERS'));
-    expect(Number(trigger.metadata['lagThreshold'])).toBeGreaterThan(0);
+  it('KEDA scales on the consumer group lag of both stages (raw topic + group, partials topic + group)', () => {
+    type Trigger = { type: string; metadata: Record<string, string> };
+    const triggers = one('ScaledObject').spec!['triggers'] as Trigger[];
+    for (const t of triggers) {
+      expect(t.type).toBe('kafka');
+      expect(t.metadata['bootstrapServers']).toBe(envValue('KAFKA_BROKERS'));
+      expect(Number(t.metadata['lagThreshold'])).toBeGreaterThan(0);
+      expect(t.metadata['allowIdleConsumers'], 'never more consumers than partitions').toBe('false');
+    }
+    const group = envValue('KAFKA_GROUP_ID');
+    const raw = triggers[0]!;
+    expect(raw.metadata['consumerGroup']).toBe(group);
+    expect(raw.metadata['topic']).toBe(envValue('KAFKA_TOPICS'));
+    const kafka = loadPodConfig().cfg.kafka!;
+    const partials = triggers.find((t) => t.metadata['consumerGroup'] === `${group}-partials`);
+    expect(partials, 'a trigger on the stage-2 group').toBeDefined();
+    expect(partials!.metadata['topic']).toBe(kafka.partials_topic ?? `${group}-partials`);
+  });
+
+  it('replica counts: replicas = KEDA min <= KEDA max <= partials partitions (more pods get no stage-2 work)', () => {
     const spec = one('ScaledObject').spec!;
-    expect(spec['minReplicaCount']).toBe(deployment.spec!['replicas']);
-    // One instance until scale-out: two would split groups across partitions and share one checkpoint.
-    expect(deployment.spec!['replicas']).toBe(1);
-    expect(spec['maxReplicaCount']).toBe(1);
+    const replicas = deployment.spec!['replicas'] as number;
+    const max = spec['maxReplicaCount'] as number;
+    const partitions = loadPodConfig().cfg.kafka!.partials_partitions ?? defaultPartialsPartitions();
+    expect(spec['minReplicaCount']).toBe(replicas);
+    expect(replicas).toBeGreaterThanOrEqual(1);
+    expect(replicas).toBeLessThanOrEqual(max);
+    expect(max).toBeLessThanOrEqual(partitions);
+    // Overlapping pods are safe now (per-task checkpoints restored before use): surge, do not drop capacity.
+    const rolling = (deployment.spec!['strategy'] as { rollingUpdate: { maxSurge: number; maxUnavailable: number } }).rollingUpdate;
+    expect(rolling.maxSurge).toBeGreaterThanOrEqual(1);
+    const pdb = one('PodDisruptionBudget').spec!['maxUnavailable'] as number;
+    expect(pdb).toBeLessThan(replicas);
+  });
+
+  it('the idle rule outlasts a crashed pod\'s session timeout (30 s) + rebalance, so its partitions are not declared idle', () => {
+    const { cfg } = loadPodConfig();
+    expect(cfg.idle_timeout_ms).toBeGreaterThanOrEqual(30_000 + 30_000);
   });
 
   it('the patterns ConfigMap is generated from patterns/ (regenerate: npx tsx src/cli/k8s-patterns.ts)', () => {

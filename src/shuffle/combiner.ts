@@ -160,9 +160,20 @@ export class Combiner {
     }
     const out: PartialBatch[] = [];
     for (let p = 0; p < this.partitions; p++) out.push({ v: PARTIALS_VERSION, of: this.sourceCount, e: [], w: marks });
+    // A group keeps only its SAMPLE_SIZE most recent sample events, so of the single entries of
+    // one (pattern, group) in a flush only the last SAMPLE_SIZE carry theirs (most of the
+    // partials volume otherwise: every probe line of a quantile pattern would ship its event).
+    const sampled = new Map<string, number>();
+    for (let i = this.singles.length - 1; i >= 0; i--) {
+      const e = this.singles[i]!.entry;
+      const k = `${e.p}\u0001${e.k}`;
+      const n = sampled.get(k) ?? 0;
+      if (n >= SAMPLE_SIZE) this.singles[i]!.samples = [];
+      else sampled.set(k, n + 1);
+    }
     const add = (acc: Acc): void => {
       const redact = this.redact.get(acc.entry.p) ?? [];
-      acc.entry.x = acc.samples.map((ev): PartialSample => ({ e: ev.name, t: ev.time, f: redactedCopy(ev.fields, redact) }));
+      if (acc.samples.length > 0) acc.entry.x = acc.samples.map((ev): PartialSample => ({ e: ev.name, t: ev.time, f: redactedCopy(ev.fields, redact) }));
       if (acc.entry.n === 1) delete acc.entry.n;
       out[acc.part]!.e.push(acc.entry);
       this.counters.entries++;

@@ -39,6 +39,9 @@ function fakeKafka(opts: { failSend?: Error } = {}) {
         return true;
       },
       fetchTopicOffsets: async () => [{ partition: 0, low: '0', high: String(log.length), offset: String(log.length) }],
+      fetchTopicMetadata: async (r: { topics: string[] }) => ({
+        topics: r.topics.filter((t) => topics.includes(t)).map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1 }] })),
+      }),
       deleteGroups: async () => [],
     }),
     consumer: () => ({

@@ -222,6 +222,8 @@ interface SoakSample {
   lines: number;
   eventTimeMin: number;
   load1: number;
+  /** Every 5 minutes: RSS and heapUsed right after two forced full GCs (live size). */
+  gc?: { rssMb: number; heapUsedMb: number };
 }
 
 interface SoakResult {
@@ -231,6 +233,9 @@ interface SoakResult {
   slopeWindowMin: number;
   rssSlopeMbPerMin: number;
   heapUsedSlopeMbPerMin: number;
+  /** Slopes of the forced-GC samples (every 5 min) over the same window. */
+  gcRssSlopeMbPerMin: number;
+  gcHeapUsedSlopeMbPerMin: number;
   /** Events folded into the overflow group (0 expected). */
   overflowEvents: number;
   activeGroupsMin: number;
@@ -274,7 +279,9 @@ function soakChild(minutes: number, groups: number): void {
   const start = Date.now();
   const endAt = start + minutes * 60_000;
   const sampleEveryMs = 30_000;
+  const gcEveryMs = 5 * 60_000;
   let nextSample = start + sampleEveryMs;
+  let nextGc = start + gcEveryMs;
   const samples: SoakSample[] = [];
   let lines = 0;
   let newKeys = 0;
@@ -315,14 +322,24 @@ function soakChild(minutes: number, groups: number): void {
         eventTimeMin: round((lines * stepMs) / 60_000, 1),
         load1: load()[0]!,
       };
+      if (now >= nextGc || now >= endAt) {
+        nextGc += gcEveryMs;
+        gcTwice();
+        const g = process.memoryUsage();
+        s.gc = { rssMb: mb(g.rss), heapUsedMb: mb(g.heapUsed) };
+        process.stderr.write(`soak ${s.atS}s after forced GC: rss ${s.gc.rssMb} MB, heapUsed ${s.gc.heapUsedMb} MB\n`);
+      }
       samples.push(s);
       process.stderr.write(`soak ${s.atS}s: rss ${s.rssMb} MB, heapUsed ${s.heapUsedMb} MB, active ${s.activeGroups}, evicted ${s.evictedGroups}, lines ${lines}, event time +${s.eventTimeMin} min, load ${s.load1}\n`);
     }
-    if (now >= endAt) break;
+    if (now >= endAt && samples.at(-1)?.gc !== undefined) break;
+    if (now >= endAt) nextSample = now;
   }
   const windowMin = minutes >= 30 ? 20 : (minutes * 2) / 3;
   const tail = samples.filter((x) => x.atS >= minutes * 60 - windowMin * 60);
   const xs = tail.map((x) => x.atS / 60);
+  const gcTail = tail.filter((x) => x.gc !== undefined);
+  const gxs = gcTail.map((x) => x.atS / 60);
   const active = tail.map((x) => x.activeGroups);
   const r: SoakResult = {
     minutes,
@@ -331,6 +348,8 @@ function soakChild(minutes: number, groups: number): void {
     slopeWindowMin: round(windowMin, 1),
     rssSlopeMbPerMin: round(slope(xs, tail.map((x) => x.rssMb)), 2),
     heapUsedSlopeMbPerMin: round(slope(xs, tail.map((x) => x.heapUsedMb)), 2),
+    gcRssSlopeMbPerMin: round(slope(gxs, gcTail.map((x) => x.gc!.rssMb)), 2),
+    gcHeapUsedSlopeMbPerMin: round(slope(gxs, gcTail.map((x) => x.gc!.heapUsedMb)), 2),
     overflowEvents: det.engineStats().patterns.reduce((a, p) => a + p.overflow, 0),
     activeGroupsMin: Math.min(...active),
     activeGroupsMax: Math.max(...active),
@@ -366,11 +385,11 @@ export const memoryScenario: Scenario = {
     }
     if (args.only?.includes('soak')) {
       const o = soakOptions(args.only);
-      const soak = await runChild<SoakResult>(fileURLToPath(import.meta.url), ['--soak', String(o.minutes), String(o.groups)]);
+      const soak = await runChild<SoakResult>(fileURLToPath(import.meta.url), ['--soak', String(o.minutes), String(o.groups)], ['--expose-gc']);
       const target = soak.targetGroups === 1_000_000 ? 600 : undefined;
       const lastRss = soak.samples.at(-1)?.rssMb;
       process.stderr.write(
-        `memory soak ${o.minutes} min, ${o.groups} groups: rss slope ${soak.rssSlopeMbPerMin} MB/min, heapUsed slope ${soak.heapUsedSlopeMbPerMin} MB/min over the last ${soak.slopeWindowMin} min; active ${soak.activeGroupsMin}-${soak.activeGroupsMax}; last rss ${lastRss} MB (hwm ${soak.hwmMb})\n`,
+        `memory soak ${o.minutes} min, ${o.groups} groups: rss slope ${soak.rssSlopeMbPerMin} MB/min, heapUsed slope ${soak.heapUsedSlopeMbPerMin} MB/min (after forced GC: ${soak.gcRssSlopeMbPerMin}, ${soak.gcHeapUsedSlopeMbPerMin}) over the last ${soak.slopeWindowMin} min; active ${soak.activeGroupsMin}-${soak.activeGroupsMax}; last rss ${lastRss} MB (hwm ${soak.hwmMb})\n`,
       );
       return { soak: { ...soak, targetRssMb: target, lastRssMb: lastRss, hwmWithinTarget: target === undefined ? undefined : soak.hwmMb <= target }, loadEnd: load() };
     }

@@ -5,12 +5,15 @@
  * (src/decode/fast.ts): full JSON.parse / prefilter / extract, each with the core patterns
  * (webhooks.yaml, http.yaml, jobs.yaml: 7) and with every bundled pattern (21).
  *
- * Repetitions are interleaved (full, prefilter, extract, full, ...) so background load spreads
- * over all configurations; medians are reported. `harness` is the cost of the loop and the
- * buffer views alone (included in every figure). Every configuration must produce the same
- * transitions (digest), else the run fails.
+ * Within each repetition all configurations run interleaved by slices of SLICE_LINES lines in
+ * ABBA order (see interleavedRep), so they share the same moments of this noisy shared machine;
+ * the all ÷ core ratio is taken per repetition, then its median and range over repetitions.
+ * Medians and ranges of on-CPU ns/line are reported per configuration. `harness` is the cost of
+ * the loop and the buffer views alone (included in every figure). Every configuration must
+ * produce the same transitions (digest), else the run fails.
  */
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { loadPatterns } from '../../src/config/index.js';
 import { createFastDecoder, DECODE_PATHS } from '../../src/decode/fast.js';
@@ -23,9 +26,10 @@ import type { DecodePath } from '../../src/decode/fast.js';
 import type { Pattern } from '../../src/model/pattern.js';
 import type { AlertTransition } from '../../src/model/transition.js';
 import { createDetection } from '../../src/pipeline.js';
+import type { Detection } from '../../src/pipeline.js';
 import { generateBenchData } from './lib/data.js';
 import type { BenchData } from './lib/data.js';
-import { load, median, round, timed } from './lib/measure.js';
+import { gcTotals, load, median, round, spread, startGcCapture, takeGcPauses, threadSched, timed } from './lib/measure.js';
 import type { GcTotals } from './lib/measure.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 
@@ -43,31 +47,88 @@ function fnv(h: number, s: string): number {
   return h >>> 0;
 }
 
-function runOnce(patterns: readonly Pattern[], path: DecodePath, d: BenchData): RunValue {
-  const det = createDetection(patterns, { decodePath: path });
-  const { buf, starts, ends, count } = d;
-  let transitions = 0;
-  let h = 2166136261;
-  let peakGroups = 0;
-  let errors = 0;
-  const take = (ts: AlertTransition[]): void => {
-    if (ts.length === 0) return;
-    transitions += ts.length;
-    h = fnv(h, JSON.stringify(ts));
-  };
-  for (let i = 0; i < count; i++) {
-    if (det.push(buf.subarray(starts[i]!, ends[i]!)) !== undefined) errors++;
+/** One configuration's state and totals within one interleaved repetition. */
+interface Run {
+  readonly key: string;
+  readonly det: Detection;
+  transitions: number;
+  h: number;
+  peakGroups: number;
+  errors: number;
+  cpuNs: number;
+  waitNs: number;
+  wallNs: number;
+  /** performance.now() intervals during which this configuration ran (GC attribution). */
+  readonly spans: number[];
+}
+
+/** Lines per slice: each configuration processes one slice, then the next configuration does. */
+export const SLICE_LINES = 8192;
+
+function take(r: Run, ts: AlertTransition[]): void {
+  if (ts.length === 0) return;
+  r.transitions += ts.length;
+  r.h = fnv(r.h, JSON.stringify(ts));
+}
+
+function pushRange(r: Run, d: BenchData, from: number, to: number): void {
+  const { buf, starts, ends } = d;
+  const det = r.det;
+  for (let i = from; i < to; i++) {
+    if (det.push(buf.subarray(starts[i]!, ends[i]!)) !== undefined) r.errors++;
     if ((i & 1023) === 1023) {
-      take(det.advance());
+      take(r, det.advance());
       if ((i & 65535) === 65535) {
         let g = 0;
         for (const p of det.engineStats().patterns) g += p.activeGroups;
-        if (g > peakGroups) peakGroups = g;
+        if (g > r.peakGroups) r.peakGroups = g;
       }
     }
   }
-  take(det.flush());
-  return { transitions, digest: h.toString(16), peakGroups, decodeErrors: errors };
+}
+
+/** Runs `fn` as one measured slice of `r`. */
+function slice(r: Run, fn: () => void): void {
+  const s0 = threadSched();
+  const p0 = performance.now();
+  const t0 = process.hrtime.bigint();
+  fn();
+  const t1 = process.hrtime.bigint();
+  const p1 = performance.now();
+  const s1 = threadSched();
+  r.cpuNs += s1.cpuNs - s0.cpuNs;
+  r.waitNs += s1.waitNs - s0.waitNs;
+  r.wallNs += Number(t1 - t0);
+  r.spans.push(p0, p1);
+}
+
+/**
+ * One repetition of every configuration over the whole input, interleaved by slices of
+ * SLICE_LINES lines (A B C | C B A | A B C ...: ABBA order, so no configuration always follows
+ * the same one): all configurations see the same moments of a noisy shared machine, which a
+ * sequential A-then-B repetition does not. Each keeps its own Detection across slices (the
+ * same stream as a sequential run: same transitions). Main-thread on-CPU and wall time are
+ * summed over its slices; GC pauses are attributed by their start time to the slice running.
+ */
+async function interleavedRep(configs: readonly { key: string; set: readonly Pattern[]; path: DecodePath }[], d: BenchData): Promise<Run[]> {
+  const runs: Run[] = configs.map((c) => ({ key: c.key, det: createDetection(c.set, { decodePath: c.path }), transitions: 0, h: 2166136261, peakGroups: 0, errors: 0, cpuNs: 0, waitNs: 0, wallNs: 0, spans: [] }));
+  startGcCapture();
+  for (let from = 0, n = 0; from < d.count; from += SLICE_LINES, n++) {
+    const to = Math.min(d.count, from + SLICE_LINES);
+    for (let j = 0; j < runs.length; j++) {
+      const r = runs[(n & 1) === 0 ? j : runs.length - 1 - j]!;
+      slice(r, () => pushRange(r, d, from, to));
+    }
+  }
+  for (const r of runs) slice(r, () => take(r, r.det.flush()));
+  const pauses = await takeGcPauses();
+  (runs as (Run & { gc?: GcTotals })[]).forEach((r) => {
+    r.gc = gcTotals(pauses.filter((p) => {
+      for (let k = 0; k < r.spans.length; k += 2) if (p.start >= r.spans[k]! && p.start <= r.spans[k + 1]!) return true;
+      return false;
+    }));
+  });
+  return runs;
 }
 
 function harnessOnce(d: BenchData): number {
@@ -138,29 +199,41 @@ export const engineScenario: Scenario = {
     const data = generateBenchData({ lines });
     const genMs = Date.now() - g0;
 
-    // Warm-up (JIT) on a slice, every configuration.
+    // Configurations in a fixed order; within every slice each one runs (ABBA order, see interleavedRep).
+    const configs = Object.entries(sets).flatMap(([setName, set]) => paths.map((p) => ({ key: `${p}/${setName}`, set, path: p })));
+    // Warm-up (JIT), every configuration.
     const warm = generateBenchData({ lines: Math.min(200_000, lines), seed: 7 });
-    for (const set of Object.values(sets)) for (const p of paths) runOnce(set, p, warm);
+    await interleavedRep(configs, warm);
 
     const samples: Record<string, Sample[]> = {};
     const values: Record<string, RunValue> = {};
     const harness: number[] = [];
     const harnessCpu: number[] = [];
+    /** Per repetition: all ÷ core on-CPU time, per decode path (the two ran interleaved). */
+    const ratios: Record<string, number[]> = {};
     for (let r = 0; r < reps; r++) {
       const h = await timed(() => harnessOnce(data));
       harness.push(h.ns);
       harnessCpu.push(h.cpuNs);
-      for (const [setName, set] of Object.entries(sets)) {
-        for (const p of paths) {
-          const key = `${p}/${setName}`;
-          const t = await timed(() => runOnce(set, p, data));
-          (samples[key] ??= []).push({ ns: t.ns, cpuNs: t.cpuNs, waitNs: t.waitNs, gc: t.gc, heapUsedMb: t.heapUsedMb, load1: load()[0]! });
-          const prev = values[key];
-          if (prev !== undefined && prev.digest !== t.value.digest) throw new Error(`${key}: transitions differ between repetitions`);
-          values[key] = t.value;
-          process.stderr.write(`${key} rep ${r + 1}: cpu ${round(t.cpuNs / lines)} wall ${round(t.ns / lines)} ns/line, gc ${t.gc.totalMs} ms, load ${load().join(' ')}\n`);
-        }
+      const l0 = load()[0]!;
+      const runs = (await interleavedRep(configs, data)) as (Run & { gc: GcTotals })[];
+      const l1 = load()[0]!;
+      const heapUsedMb = Math.round(process.memoryUsage().heapUsed / 1048576);
+      const byKey = new Map(runs.map((x) => [x.key, x]));
+      for (const x of runs) {
+        const v: RunValue = { transitions: x.transitions, digest: x.h.toString(16), peakGroups: x.peakGroups, decodeErrors: x.errors };
+        (samples[x.key] ??= []).push({ ns: x.wallNs, cpuNs: x.cpuNs, waitNs: x.waitNs, gc: x.gc, heapUsedMb, load1: round((l0 + l1) / 2, 2) });
+        const prev = values[x.key];
+        if (prev !== undefined && prev.digest !== v.digest) throw new Error(`${x.key}: transitions differ between repetitions`);
+        values[x.key] = v;
+        process.stderr.write(`${x.key} rep ${r + 1}: cpu ${round(x.cpuNs / lines)} wall ${round(x.wallNs / lines)} ns/line, gc ${x.gc.totalMs} ms, load ${l0}-${l1}\n`);
       }
+      for (const p of paths) {
+        const a = byKey.get(`${p}/all`);
+        const c = byKey.get(`${p}/core`);
+        if (a && c) (ratios[p] ??= []).push(round(a.cpuNs / c.cpuNs, 3));
+      }
+      process.stderr.write(`rep ${r + 1} all/core: ${paths.map((p) => `${p} ${ratios[p]?.at(-1)}`).join(', ')}\n`);
     }
     for (const setName of Object.keys(sets)) {
       const digests = new Set(paths.map((p) => values[`${p}/${setName}`]!.digest));
@@ -175,6 +248,7 @@ export const engineScenario: Scenario = {
       results[key] = {
         // Main-thread on-CPU time: the steady figure on this shared box (see BENCHMARKS.md).
         cpuNsPerLine: round(cpu / lines, 1),
+        cpuNsPerLineSpread: spread(ss.map((s) => s.cpuNs / lines)),
         linesPerCpuSec: Math.round(lines / (cpu / 1e9)),
         wallNsPerLine: round(ns / lines, 1),
         linesPerSec: Math.round(lines / (ns / 1e9)),
@@ -195,11 +269,6 @@ export const engineScenario: Scenario = {
     }
     const stageLines = Math.min(150_000, lines);
     const stageCpuNsPerLine = args.only?.includes('nostages') ? undefined : await stages(sets, paths, data, stageLines, reps);
-    const ratio = (p: DecodePath): number | undefined => {
-      const a = results[`${p}/all`] as { cpuNsPerLine: number } | undefined;
-      const c = results[`${p}/core`] as { cpuNsPerLine: number } | undefined;
-      return a && c ? round(a.cpuNsPerLine / c.cpuNsPerLine, 3) : undefined;
-    };
     return {
       lines,
       reps,
@@ -212,7 +281,9 @@ export const engineScenario: Scenario = {
       results,
       stageLines,
       stageCpuNsPerLine,
-      allVsCore: Object.fromEntries(paths.map((p) => [p, ratio(p)])),
+      sliceLines: SLICE_LINES,
+      // all ÷ core on-CPU time per repetition (interleaved slices), its median and range.
+      allVsCore: Object.fromEntries(paths.filter((p) => ratios[p] !== undefined).map((p) => [p, { ...spread(ratios[p]!, 3), reps: ratios[p] }])),
       loadEnd: load(),
     };
   },

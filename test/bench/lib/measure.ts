@@ -16,13 +16,7 @@ export interface GcTotals {
 
 const KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 
-interface GcEntry {
-  start: number;
-  duration: number;
-  kind: string;
-}
-
-const entries: GcEntry[] = [];
+const entries: GcPause[] = [];
 let observer: PerformanceObserver | null = null;
 
 function ensureObserver(): void {
@@ -112,4 +106,47 @@ export function median(xs: readonly number[]): number {
 /** 1/5/15-minute load averages (other engineers share this box). */
 export function load(): number[] {
   return loadavg().map((x) => round(x, 2));
+}
+
+/** One GC pause (perf_hooks `gc` entry): start on the performance.now() clock, ms. */
+export interface GcPause {
+  start: number;
+  duration: number;
+  kind: string;
+}
+
+/** Starts collecting GC pauses (for callers that attribute them to their own intervals). */
+export function startGcCapture(): void {
+  ensureObserver();
+  entries.length = 0;
+}
+
+/** The GC pauses collected since startGcCapture (after yielding to the event loop), cleared. */
+export async function takeGcPauses(): Promise<GcPause[]> {
+  await drainGc();
+  const out = entries.slice();
+  entries.length = 0;
+  return out;
+}
+
+/** Sums pauses into GcTotals. */
+export function gcTotals(pauses: readonly GcPause[]): GcTotals {
+  const gc: GcTotals = { count: 0, totalMs: 0, maxMs: 0, byKind: {} };
+  for (const e of pauses) {
+    gc.count++;
+    gc.totalMs += e.duration;
+    if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    const k = (gc.byKind[e.kind] ??= { count: 0, totalMs: 0 });
+    k.count++;
+    k.totalMs += e.duration;
+  }
+  gc.totalMs = round(gc.totalMs, 1);
+  gc.maxMs = round(gc.maxMs, 2);
+  for (const k of Object.values(gc.byKind)) k.totalMs = round(k.totalMs, 1);
+  return gc;
+}
+
+/** Median, min and max. */
+export function spread(xs: readonly number[], digits = 1): { median: number; min: number; max: number } {
+  return { median: round(median(xs), digits), min: round(Math.min(...xs), digits), max: round(Math.max(...xs), digits) };
 }

@@ -69,6 +69,8 @@ export interface LatencyResult {
   /** Share of the injection time tripline's main thread was runnable but waiting for a CPU. */
   triplineMainWaitShare: number;
   triplineRssMb: number;
+  /** Scheduled time (s since injection started) of the first 20 incidents ES never acknowledged. */
+  missingAtS: number[];
   esDuplicateAcks: number;
   unknownAlerts: number;
   counters: RunCounters;
@@ -131,6 +133,7 @@ async function latencyOnce(brokers: string[], esUrl: string, variant: Variant, b
       triplineCpuCores: cpuCores,
       triplineMainWaitShare: waitShare,
       triplineRssMb: cpu1.rssMb,
+      missingAtS: incs.filter((i) => i.esAck === undefined).slice(0, 20).map((i) => round((i.sched - t0) / 1000, 2)),
       esDuplicateAcks: incs.reduce((s, i) => s + Math.max(0, i.esAcks - 1), 0),
       unknownAlerts: run.tracker.unknown,
       counters,

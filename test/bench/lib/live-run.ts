@@ -4,6 +4,7 @@
  * the local PagerDuty receiver, the incident tracker, and `tripline run` (every bundled pattern
  * plus the incident pattern) reading the topic with a unique group, writing to unique index
  * prefixes through the proxy. `close()` stops everything and deletes what the run created.
+ * TRIPLINE_BENCH_PROF=<dir>: tripline runs with --cpu-prof (profile written there at exit).
  */
 import { rmSync } from 'node:fs';
 import type { Kafka, Producer } from 'kafkajs';
@@ -107,8 +108,10 @@ ${o.esMaxDelayMs === undefined ? '' : `    batch:\n      max_delay_ms: ${o.esMax
 `;
   let tripline: TriplineProcess | undefined;
   let startFailures = 0;
+  const profDir = process.env.TRIPLINE_BENCH_PROF?.trim();
   const start = (): Promise<TriplineProcess> =>
     startTripline({
+      nodeFlags: profDir === undefined || profDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
       yaml,
       env: {
         KAFKA_BROKERS: o.brokers.join(','),

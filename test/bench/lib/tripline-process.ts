@@ -113,6 +113,10 @@ export async function startTripline(o: TriplineOptions): Promise<TriplineProcess
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
+  // Do not leave the service running if the bench process exits early.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const tail = (): string => `--- tripline stdout (tail) ---\n${stdout.split('\n').slice(-30).join('\n')}\n--- stderr ---\n${stderr.slice(-3000)}`;
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });

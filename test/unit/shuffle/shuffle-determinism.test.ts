@@ -22,7 +22,7 @@ function key(t: AlertTransition): string {
  * `instances` stage-1 combiners each owning some sources, flushing at random points, and the
  * batches of different combiners delivered to the tasks in a random interleaving.
  */
-function runShuffled(patterns: readonly Pattern[], lines: readonly string[], seed: number, instances: number): string[] {
+function runShuffled(patterns: readonly Pattern[], lines: readonly string[], seed: number, instances: number, restoreEvery = 0): string[] {
   const rnd = prng(seed);
   const combiners = Array.from({ length: instances }, () => {
     const c = new Combiner(patterns, { partitions: PARTIALS });
@@ -48,7 +48,9 @@ function runShuffled(patterns: readonly Pattern[], lines: readonly string[], see
     if (rnd() < 0.3) queues[c]!.push(combiners[c]!.drain().map((b) => decodeBatch(encodeBatch(b))));
   }
   combiners.forEach((c, i) => queues[i]!.push(c.drain()));
-  const tasks = Array.from({ length: PARTIALS }, (_, partition) => new ShuffleTask(patterns, { partition, partitions: PARTIALS }));
+  const newTask = (partition: number) => new ShuffleTask(patterns, { partition, partitions: PARTIALS });
+  const tasks = Array.from({ length: PARTIALS }, (_, partition) => newTask(partition));
+  let delivered = 0;
   const out: AlertTransition[] = [];
   // Deliver flushes: random interleaving across combiners, in order within one combiner.
   const next = new Array<number>(instances).fill(0);
@@ -58,6 +60,14 @@ function runShuffled(patterns: readonly Pattern[], lines: readonly string[], see
     const c = live[Math.floor(rnd() * live.length)]!;
     const flush = queues[c]![next[c]!++]!;
     flush.forEach((b, p) => out.push(...tasks[p]!.apply(b, 0)));
+    // Crash/rebalance: every task moves to a new owner that restores its JSON checkpoint.
+    if (restoreEvery > 0 && ++delivered % restoreEvery === 0) {
+      tasks.forEach((t, p) => {
+        const moved = newTask(p);
+        moved.restore(JSON.parse(JSON.stringify(t.snapshot())) as ReturnType<ShuffleTask['snapshot']>);
+        tasks[p] = moved;
+      });
+    }
   }
   return out.map(key).sort();
 }
@@ -70,6 +80,14 @@ describe('scale-out shuffle (combiner -> partials -> tasks)', () => {
     expect(one.length).toBeGreaterThan(20);
     expect(runShuffled(patterns, lines, 2, 2)).toEqual(one);
     expect(runShuffled(patterns, lines, 3, 3)).toEqual(one);
+  }, 120_000);
+
+  it('a task restored from its JSON checkpoint at any point continues with identical transitions', async () => {
+    const patterns = await loadPatterns('patterns');
+    const lines = generateDemoSample({ seed: 11, rate: 0.25 });
+    const straight = runShuffled(patterns, lines, 9, 2);
+    expect(straight.length).toBeGreaterThan(10);
+    expect(runShuffled(patterns, lines, 9, 2, 7)).toEqual(straight);
   }, 120_000);
 
   it('matches the single engine on in-order input', async () => {

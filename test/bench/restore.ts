@@ -84,6 +84,8 @@ interface RestoreResult {
   snapshotCpuMs: number;
   encodeCpuMs: number;
   saveWallMs: number;
+  /** save(): main-thread on-CPU (gzip + produce) and run-queue wait. */
+  save: { cpuMs: number; waitMs: number };
   /** Medians over reps. */
   loadWallMs: number;
   loadCpuMs: number;
@@ -93,7 +95,9 @@ interface RestoreResult {
   /** decode + restore on-CPU: the part that grows with state (load wall minus this is mostly Kafka). */
   cpuTotalMs: number;
   reps: number;
-  runs: Array<{ loadWallMs: number; loadCpuMs: number; decodeCpuMs: number; restoreCpuMs: number; restoreWallMs: number }>;
+  /** Main thread runnable but not running during load (other processes' load), median. */
+  loadWaitMs: number;
+  runs: Array<{ loadWallMs: number; loadCpuMs: number; loadWaitMs: number; decodeCpuMs: number; restoreCpuMs: number; restoreWallMs: number }>;
   /**
    * The scale-out layout: the same groups split over TASKS per-task checkpoints (keys
    * <prefix><task>, as stage 2 writes them), all loaded with one CheckpointStore.loadAll() (what
@@ -157,8 +161,11 @@ async function child(groups: number, reps: number): Promise<void> {
   try {
     await writer.ensureTopic();
     const s0 = process.hrtime.bigint();
+    const w0 = threadSched();
     await writer.save(snap.value);
     const saveWallMs = ms(Number(process.hrtime.bigint() - s0));
+    const w1 = threadSched();
+    const save = { cpuMs: ms(w1.cpuNs - w0.cpuNs), waitMs: ms(w1.waitNs - w0.waitNs) };
     await writer.close();
     const runs: RestoreResult['runs'] = [];
     let identical = true;
@@ -168,7 +175,9 @@ async function child(groups: number, reps: number): Promise<void> {
       const l0 = process.hrtime.bigint();
       const loaded = await reader.load();
       const loadWallMs = ms(Number(process.hrtime.bigint() - l0));
-      const loadCpuMs = ms(threadSched().cpuNs - c0.cpuNs);
+      const c1 = threadSched();
+      const loadCpuMs = ms(c1.cpuNs - c0.cpuNs);
+      const loadWaitMs = ms(c1.waitNs - c0.waitNs);
       await reader.close();
       if (loaded === undefined) throw new Error('restore: checkpoint not found on load');
       const dec = onCpu(() => decodeCheckpoint(enc.value));
@@ -177,7 +186,7 @@ async function child(groups: number, reps: number): Promise<void> {
       if (active(fresh).join() !== want.join()) identical = false;
       if (r === 0 && JSON.stringify(fresh.engine.snapshot()) !== json) identical = false;
       void dec.value;
-      runs.push({ loadWallMs, loadCpuMs, decodeCpuMs: dec.cpuMs, restoreCpuMs: res.cpuMs, restoreWallMs: res.wallMs });
+      runs.push({ loadWallMs, loadCpuMs, loadWaitMs, decodeCpuMs: dec.cpuMs, restoreCpuMs: res.cpuMs, restoreWallMs: res.wallMs });
     }
     // Per-task layout.
     const taskWriter = new CheckpointStore({ kafka, topic, key, logger });
@@ -220,8 +229,10 @@ async function child(groups: number, reps: number): Promise<void> {
       snapshotCpuMs: snap.cpuMs,
       encodeCpuMs: enc.cpuMs,
       saveWallMs,
+      save,
       loadWallMs: med((x) => x.loadWallMs),
       loadCpuMs: med((x) => x.loadCpuMs),
+      loadWaitMs: med((x) => x.loadWaitMs),
       decodeCpuMs: med((x) => x.decodeCpuMs),
       restoreCpuMs: med((x) => x.restoreCpuMs),
       restoreWallMs: med((x) => x.restoreWallMs),
@@ -261,7 +272,7 @@ export const restoreScenario: Scenario = {
       results.push({ ...r, load1: load()[0]! });
       process.stderr.write(
         `restore ${r.groups} groups: gzip ${round(r.gzipBytes / 1048576, 2)} MB (json ${round(r.jsonBytes / 1048576, 1)} MB), save ${r.saveWallMs} ms, ` +
-          `load ${r.loadWallMs} ms wall (${r.loadCpuMs} ms cpu), decode ${r.decodeCpuMs} ms cpu, restore ${r.restoreCpuMs} ms cpu; ` +
+          `load ${r.loadWallMs} ms wall (${r.loadCpuMs} ms cpu, ${r.loadWaitMs} ms waiting for a CPU), decode ${r.decodeCpuMs} ms cpu, restore ${r.restoreCpuMs} ms cpu; ` +
           `${r.tasks.count} tasks: loadAll ${r.tasks.loadAllWallMs} ms wall (${r.tasks.loadAllCpuMs} cpu), restore ${r.tasks.restoreCpuMs} ms cpu; identical ${r.identical}, load ${load().join(' ')}\n`,
       );
     }

@@ -45,6 +45,7 @@ import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/service-config.js';
 import { TriplineError } from '../model/errors.js';
 import type { DlqEntry, DlqWriter } from '../source/dlq.js';
+import { waitForTopicLeaders } from '../source/compacted-topic.js';
 import { mapKafkaError } from '../source/kafka-client.js';
 import { isRebalanceError, toSourceRecord } from '../source/kafka-source.js';
 import type { TopicPartition } from '../source/offset-tracker.js';
@@ -619,20 +620,6 @@ export async function ensurePartialsTopic(kafka: Kafka, topic: string, partition
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     return md.topics.find((t) => t.name === topic)?.partitions.length;
   };
-  const waitForLeaders = async (): Promise<void> => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const md = await admin.fetchTopicMetadata({ topics: [topic] });
-        const parts = md.topics.find((t) => t.name === topic)?.partitions ?? [];
-        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-      }
-      if (Date.now() > deadline) throw new TriplineError('KAFKA_UNAVAILABLE', `partials topic ${topic}: partitions have no leader after 30 s`);
-      await sleep(200);
-    }
-  };
   try {
     await admin.connect();
     let have = await existing();
@@ -653,7 +640,7 @@ export async function ensurePartialsTopic(kafka: Kafka, topic: string, partition
             },
           ],
         });
-        await waitForLeaders();
+        await waitForTopicLeaders(admin, topic, partitions, `creating the partials topic ${topic}`);
         return;
       } catch (e) {
         if ((e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw e;

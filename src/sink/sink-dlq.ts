@@ -17,6 +17,7 @@
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { TriplineError } from '../model/errors.js';
+import { waitForTopicLeaders } from '../source/compacted-topic.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { DeadLetter } from './sink.js';
 
@@ -88,7 +89,8 @@ export class SinkDeadLetterWriter {
     try {
       await admin.connect();
       if (!(await admin.listTopics()).includes(this.#o.topic)) {
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.#o.topic, numPartitions: 1 }] });
+        await admin.createTopics({ waitForLeaders: false, topics: [{ topic: this.#o.topic, numPartitions: 1 }] });
+        await waitForTopicLeaders(admin, this.#o.topic, 1, `creating the sink dead-letter topic ${this.#o.topic}`);
         this.#o.logger.info({ 'kafka.topic': this.#o.topic }, 'created the sink dead-letter topic');
       }
     } catch (e) {

@@ -5,7 +5,7 @@
  * with a throwaway consumer group (the high watermark is fetched first; reading stops at it).
  */
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { KafkaConfig } from '../config/service-config.js';
 import { TriplineError } from '../model/errors.js';
 import { mapKafkaError } from './kafka-client.js';
@@ -20,6 +20,26 @@ export interface EnsureCompactedTopicOptions {
   kafkaConfig?: KafkaConfig | undefined;
 }
 
+/**
+ * Polls until `topic` has `partitions` partitions, each with a leader (after createTopics with
+ * waitForLeaders: false: kafkajs' own wait fails with UNKNOWN_TOPIC_OR_PARTITION on a busy broker
+ * whose metadata has not propagated yet).
+ */
+export async function waitForTopicLeaders(admin: Admin, topic: string, partitions: number, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = md.topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline) throw new TriplineError('KAFKA_UNAVAILABLE', `${what}: partitions have no leader after ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Creates the topic (compacted, one partition) if missing. Returns true when it was created. */
 export async function ensureCompactedTopic(o: EnsureCompactedTopicOptions): Promise<boolean> {
   const admin = o.kafka.admin();
@@ -28,23 +48,10 @@ export async function ensureCompactedTopic(o: EnsureCompactedTopicOptions): Prom
     const existing = new Set(await admin.listTopics());
     if (existing.has(o.topic)) return false;
     await admin.createTopics({
-      // kafkajs' waitForLeaders fails with UNKNOWN_TOPIC_OR_PARTITION when the broker is busy
-      // (metadata not propagated yet): poll for the leader instead.
-      waitForLeaders: false,
+      waitForLeaders: false, // see waitForTopicLeaders
       topics: [{ topic: o.topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, ...(o.configEntries ?? [])] }],
     });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const md = await admin.fetchTopicMetadata({ topics: [o.topic] });
-        const parts = md.topics.find((t) => t.name === o.topic)?.partitions ?? [];
-        if (parts.length > 0 && parts.every((p) => p.leader >= 0)) break;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-      }
-      if (Date.now() > deadline) throw new TriplineError('KAFKA_UNAVAILABLE', `${o.what} ${o.topic}: no partition leader after 30 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForTopicLeaders(admin, o.topic, 1, `${o.what} ${o.topic}`);
     return true;
   } catch (e) {
     if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return false;

@@ -27,6 +27,9 @@ function fakeKafka(fail?: Error) {
         created.push(...r.topics.map((t) => t.topic));
         return true;
       },
+      fetchTopicMetadata: async (r: { topics: string[] }) => ({
+        topics: r.topics.filter((t) => created.includes(t)).map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1 }] })),
+      }),
     }),
   } as unknown as Kafka;
   return { kafka, sent, created };

@@ -407,19 +407,35 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
     await stage2.commit().catch(() => undefined);
   };
 
-  // Backpressure: pause both stages while a sink is stalled or too far behind.
+  // Backpressure: pause both stages while a sink is stalled or too far behind. The wall clock the
+  // tasks see (arrival stamps and the idle rule) stands still while paused: otherwise a long sink
+  // outage would declare every source partition idle, advance the event clock with wall time,
+  // and the backlog read after it would be late (dropped).
+  let pausedTotal = 0;
+  let pausedSince: number | undefined;
+  const wallNow = (): number => {
+    const now = Date.now();
+    return now - pausedTotal - (pausedSince === undefined ? 0 : now - pausedSince);
+  };
   const bp = new Backpressure({
     queues: allQueues,
     pause: () => {
+      pausedSince ??= Date.now();
       stage1.pauseAll();
       stage2.pauseAll();
     },
     resume: () => {
+      if (pausedSince !== undefined) pausedTotal += Date.now() - pausedSince;
+      pausedSince = undefined;
       stage1.resumeAll();
       stage2.resumeAll();
     },
     logger,
   });
+  const late = (t: Task, before: number): void => {
+    const n = t.task.counters.late - before;
+    if (n > 0) m.recordsLate.inc({ topic: partialsTopicName }, n);
+  };
   const backpressure = (): void => bp.update(stopping);
 
   let handlers = 0;
@@ -448,7 +464,9 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
             logger.error({ err: e, 'kafka.topic': r.topic, 'kafka.partition': r.partition, 'kafka.offset': r.offset }, 'skipping an unreadable partials record');
             continue;
           }
-          emit(t, t.task.apply(batch, Date.now()));
+          const lateBefore = t.task.counters.late;
+          emit(t, t.task.apply(batch, wallNow()));
+          late(t, lateBefore);
         }
         m.componentReceivedEvents.inc({ stage: 'window' }, received);
       });
@@ -499,10 +517,12 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
   const ticker = setInterval(() => {
     if (stopping) return;
     void serial(() => {
-      const now = Date.now();
+      const now = wallNow();
       const active = new Map<string, number>();
       for (const t of tasks.values()) {
+        const lateBefore = t.task.counters.late;
         emit(t, t.task.tick(now));
+        late(t, lateBefore);
         for (const p of t.task.engine.stats().patterns) active.set(p.id, (active.get(p.id) ?? 0) + p.activeGroups);
       }
       for (const [id, n] of active) m.activeGroups.set({ pattern: id }, n);

@@ -110,34 +110,34 @@ export class CheckpointStore {
 
   /** The latest checkpoint for the key, or undefined when there is none. */
   async load(): Promise<unknown> {
-    const { kafka, topic, key, logger } = this.#o;
-    let latest: Buffer | undefined;
-    let latestOffset = -1n;
-    await readCompactedTopic({
-      kafka,
-      topic,
-      groupPrefix: `${key}-state-reader-`,
-      what: 'reading the checkpoint topic',
-      kafkaConfig: this.#o.kafkaConfig,
-      timeoutMs: this.#o.loadTimeoutMs ?? 60_000,
-      onRecord: (m) => {
-        if (m.key?.toString() === key) {
-          latest = m.value ?? undefined;
-          latestOffset = BigInt(m.offset);
-        }
-      },
-    });
-    const value: Buffer | undefined = latest;
-    if (value === undefined) return undefined;
-    const out = decodeCheckpoint(value, `checkpoint in ${topic} at offset ${latestOffset}`);
-    logger.info({ 'kafka.topic': topic, 'kafka.offset': latestOffset.toString(), bytes: value.length }, 'loaded checkpoint');
-    return out;
+    const key = this.#o.key;
+    const latest = await this.#read((k) => k === key);
+    const got = latest.get(key);
+    const value = got?.value;
+    if (got === undefined || value === null || value === undefined || value.length === 0) return undefined;
+    this.#o.logger.info({ 'kafka.topic': this.#o.topic, 'kafka.offset': got.offset, bytes: value.length }, 'loaded checkpoint');
+    return decodeCheckpoint(value, `checkpoint in ${this.#o.topic} at offset ${got.offset}`);
   }
 
   /** The latest value of every key starting with `prefix` (one read of the topic). */
   async loadAll(prefix: string): Promise<Map<string, unknown>> {
-    const { kafka, topic, key, logger } = this.#o;
-    const latest = new Map<string, Buffer | null>();
+    const { topic, logger } = this.#o;
+    const latest = await this.#read((k) => k.startsWith(prefix));
+    const out = new Map<string, unknown>();
+    let bytes = 0;
+    for (const [k, { value: v, offset }] of latest) {
+      if (v === null || v.length === 0) continue;
+      bytes += v.length;
+      out.set(k, decodeCheckpoint(v, `checkpoint ${k} in ${topic} at offset ${offset}`));
+    }
+    logger.info({ 'kafka.topic': topic, keys: out.size, bytes }, 'loaded checkpoints');
+    return out;
+  }
+
+  /** Reads the topic to its end: the latest value (null = tombstone) of every key `want` accepts. */
+  async #read(want: (key: string) => boolean): Promise<Map<string, { value: Buffer | null; offset: string }>> {
+    const { kafka, topic, key } = this.#o;
+    const latest = new Map<string, { value: Buffer | null; offset: string }>();
     await readCompactedTopic({
       kafka,
       topic,
@@ -147,18 +147,10 @@ export class CheckpointStore {
       timeoutMs: this.#o.loadTimeoutMs ?? 60_000,
       onRecord: (m) => {
         const k = m.key?.toString();
-        if (k !== undefined && k.startsWith(prefix)) latest.set(k, m.value ?? null);
+        if (k !== undefined && want(k)) latest.set(k, { value: m.value ?? null, offset: m.offset });
       },
     });
-    const out = new Map<string, unknown>();
-    let bytes = 0;
-    for (const [k, v] of latest) {
-      if (v === null || v.length === 0) continue;
-      bytes += v.length;
-      out.set(k, decodeCheckpoint(v, `checkpoint ${k} in ${topic}`));
-    }
-    logger.info({ 'kafka.topic': topic, keys: out.size, bytes }, 'loaded checkpoints');
-    return out;
+    return latest;
   }
 
   async close(): Promise<void> {

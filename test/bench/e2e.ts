@@ -16,10 +16,7 @@
  * tripline of the run gets --cpu-prof (profile in .cache/prof-e2e/).
  * Needs the real stack: KAFKA_BROKERS and ELASTICSEARCH_URL (see test/bench/lib/stack.ts).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PagerDutyReceiver } from '../support/pagerduty-receiver.js';
 import { sumMetric } from '../support/prometheus-text.js';
@@ -29,7 +26,8 @@ import { generateBenchData } from './lib/data.js';
 import { load, round } from './lib/measure.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { benchName, benchStack, deleteBenchTopics, fillTopic, kafkaFor, procSample, repoRoot, sleep, withAdmin } from './lib/stack.js';
-import { byLabel, committedLag, deleteEsPrefix, freePort } from './lib/tripline-process.js';
+import { byLabel, committedLag, deleteEsPrefix, startTripline } from './lib/tripline-process.js';
+import type { TriplineProcess } from './lib/tripline-process.js';
 
 const PD_KEY = 'R0UT1NGK3YBENCHa1b2c3d4e5f6a7b8c';
 
@@ -89,11 +87,7 @@ async function e2eOnce(brokers: string[], esUrl: string, topic: string, lines: n
   const prefix = group;
   const pd = await new PagerDutyReceiver().start();
   // (the receiver runs for every variant; with nopd nothing is sent to it)
-  const dir = mkdtempSync(join(tmpdir(), 'tripline-bench-'));
-  const cfgFile = join(dir, 'tripline.yaml');
-  writeFileSync(
-    cfgFile,
-    `elasticsearch:
+  const yaml = `elasticsearch:
   url: ${esUrl}
   sink:
     mode: index
@@ -107,55 +101,24 @@ ${
     default: { routing_key_env: TRIPLINE_BENCH_PD_KEY }
 ${variant === 'pd1000' ? '  rate_limit_per_minute: 1000\n' : ''}`
     }patterns: ${join(repoRoot, 'patterns')}
-`,
-  );
-  const port = await freePort();
+`;
   const profDir = join(repoRoot, '.cache', 'prof-e2e');
   if (prof) mkdirSync(profDir, { recursive: true });
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
     KAFKA_BROKERS: brokers.join(','),
     KAFKA_TOPICS: topic,
     KAFKA_GROUP_ID: group,
     ELASTICSEARCH_URL: esUrl,
     PAGERDUTY_EVENTS_URL: pd.url,
     TRIPLINE_BENCH_PD_KEY: PD_KEY,
-    TRIPLINE_HTTP_PORT: String(port),
     TRIPLINE_LOG_LEVEL: 'info',
   };
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bin/tripline.js', 'run', '--config', cfgFile], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (stdout.length > 4_000_000) stdout = stdout.slice(-1_000_000);
-  });
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
-  const pid = child.pid!;
-  const tail = (): string => `--- tripline stdout (tail) ---\n${stdout.split('\n').slice(-30).join('\n')}\n--- stderr ---\n${stderr.slice(-3000)}`;
-  const metricsText = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  let proc: TriplineProcess | undefined;
   try {
-    // Ready.
-    let startMs = 0;
-    for (;;) {
-      if (!alive()) throw new Error(`tripline exited during start\n${tail()}`);
-      try {
-        const r = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
-        if (r.status === 200) break;
-      } catch {
-        // not yet
-      }
-      if (performance.now() - t0 > 120_000) throw new Error(`tripline not ready after 120 s\n${tail()}`);
-      await sleep(100);
-    }
-    startMs = performance.now() - t0;
+    proc = await startTripline({ yaml, env, nodeFlags: prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+    const { pid, tail, metricsText, alive } = proc;
+    const startMs = proc.startMs;
     // Poll the handled count. A /metrics answer waits while tripline is busy with a batch, so
     // observations are irregular: the drain is bracketed by the last observation of 0 (start) and
     // the first of N (end), and the steady rate is taken between the first non-zero observation
@@ -233,18 +196,17 @@ ${variant === 'pd1000' ? '  rate_limit_per_minute: 1000\n' : ''}`
       activeGroups: sumMetric(text, 'tripline_active_groups'),
       exit: '',
     };
-    child.kill('SIGTERM');
-    res.exit = await Promise.race([exited, sleep(45_000).then(() => 'timeout')]);
+    res.exit = await proc.stop();
     if (res.exit !== '0') process.stderr.write(`e2e: tripline exit ${res.exit}\n${tail()}\n`);
     return res;
   } finally {
-    if (alive()) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    if (proc?.alive() === true) await proc.stop();
     await pd.stop();
-    rmSync(dir, { recursive: true, force: true });
-    await deleteBenchTopics(kafka, [`${topic}.dlq`, `${group}-state`, `${group}-sink.dlq`, `${group}-pagerduty-delivered`], [group]).catch(() => undefined);
+    await deleteBenchTopics(
+      kafka,
+      [`${topic}.dlq`, `${group}-state`, `${group}-sink.dlq`, `${group}-pagerduty-delivered`, `${group}-partials`],
+      [group, `${group}-partials`],
+    ).catch(() => undefined);
     await deleteEsPrefix(esUrl, prefix).catch((e: unknown) => process.stderr.write(`e2e: could not delete indices ${prefix}-*: ${String(e)}\n`));
   }
 }

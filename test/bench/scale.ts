@@ -17,12 +17,8 @@
  * machine's busy cores (/proc/stat) over the same interval, plus load averages. `--only 1,3`
  * picks instance counts, `--lines N`, `--reps R`.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import { sumMetric } from '../support/prometheus-text.js';
@@ -32,19 +28,10 @@ import { load, median, round } from './lib/measure.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 import { benchName, benchStack, kafkaFor, procSample, repoRoot, sleep, withAdmin } from './lib/stack.js';
 import type { ProcSample } from './lib/stack.js';
+import { deleteEsPrefix, startTripline } from './lib/tripline-process.js';
+import type { TriplineProcess } from './lib/tripline-process.js';
 
 const PARTITIONS = 12;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Pid of the process listening on a TCP port (ss -ltnp), undefined when not visible. */
 function listenerPid(port: number): number | undefined {
@@ -85,13 +72,6 @@ async function progress(kafka: Kafka, group: string, topic: string): Promise<Pro
     }
     return { lag, committedPartitions };
   });
-}
-
-interface Instance {
-  child: ChildProcess;
-  port: number;
-  out: { stdout: string; stderr: string };
-  exited: Promise<string>;
 }
 
 export interface ScaleResult {
@@ -148,11 +128,7 @@ async function scaleOnce(brokers: string[], esUrl: string, d: BenchData, n: numb
   const kafka = kafkaFor(brokers, 'tripline-bench-scale');
   const topic = benchName(`scale${n}`);
   const group = `${topic}-g`;
-  const dir = mkdtempSync(join(tmpdir(), 'tripline-bench-scale-'));
-  const cfg = join(dir, 'tripline.yaml');
-  writeFileSync(
-    cfg,
-    `kafka:
+  const yaml = `kafka:
   group_id: ${group}
 elasticsearch:
   url: ${esUrl}
@@ -162,11 +138,8 @@ elasticsearch:
     metrics_prefix: ${group}-metrics
 patterns: ${join(repoRoot, 'patterns')}
 commit_interval_ms: 1000
-`,
-  );
-  const instances: Instance[] = [];
-  const alive = (i: Instance): boolean => i.child.exitCode === null && i.child.signalCode === null;
-  const tail = (i: Instance): string => `--- stdout (tail) ---\n${i.out.stdout.split('\n').slice(-20).join('\n')}\n--- stderr ---\n${i.out.stderr.slice(-2000)}`;
+`;
+  const instances: TriplineProcess[] = [];
   try {
     await withAdmin(kafka, async (admin) => {
       await admin.createTopics({
@@ -178,34 +151,17 @@ commit_interval_ms: 1000
         timeout: 30_000,
       });
     });
-    for (let k = 0; k < n; k++) {
-      const port = await freePort();
-      const child = spawn(process.execPath, ['bin/tripline.js', 'run', '--config', cfg], {
-        cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: brokers.join(','), KAFKA_TOPICS: topic, TRIPLINE_HTTP_PORT: String(port), TRIPLINE_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const out = { stdout: '', stderr: '' };
-      child.stdout!.on('data', (b: Buffer) => (out.stdout = (out.stdout + b.toString()).slice(-200_000)));
-      child.stderr!.on('data', (b: Buffer) => (out.stderr = (out.stderr + b.toString()).slice(-200_000)));
-      const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
-      instances.push({ child, port, out, exited });
-    }
+    const env = { KAFKA_BROKERS: brokers.join(','), KAFKA_TOPICS: topic, TRIPLINE_LOG_LEVEL: 'warn' };
+    const started = await Promise.allSettled(Array.from({ length: n }, () => startTripline({ yaml, env })));
+    for (const r of started) if (r.status === 'fulfilled') instances.push(r.value);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     // All ready, all in the group.
     const t0 = performance.now();
     for (;;) {
-      for (const i of instances) if (!alive(i)) throw new Error(`an instance exited during start\n${tail(i)}`);
-      const ready = await Promise.all(
-        instances.map(async (i) => {
-          try {
-            return (await fetch(`http://127.0.0.1:${i.port}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
-          } catch {
-            return false;
-          }
-        }),
-      );
+      for (const i of instances) if (!i.alive()) throw new Error(`an instance exited during start\n${i.tail()}`);
       const g = await withAdmin(kafka, async (admin) => (await admin.describeGroups([group])).groups[0]);
-      if (ready.every(Boolean) && g?.state === 'Stable' && g.members.length >= n) break;
+      if (g?.state === 'Stable' && g.members.length >= n) break;
       if (performance.now() - t0 > 180_000) throw new Error(`${n} instances not ready and in a stable group after 180 s (group ${g?.state}, ${g?.members.length} members)`);
       await sleep(250);
     }
@@ -219,13 +175,13 @@ commit_interval_ms: 1000
       }
     };
     const tBefore = performance.now();
-    const before = { inst: instances.map((i) => procSample(i.child.pid!)), broker: sample(brokerPid), es: sample(esPid), me: procSample(process.pid), machine: machineJiffies() };
+    const before = { inst: instances.map((i) => procSample(i.pid)), broker: sample(brokerPid), es: sample(esPid), me: procSample(process.pid), machine: machineJiffies() };
     const { firstAck, lastAck } = await produceAll(kafka, topic, d);
     let done = 0;
     let partialsCommitted = false;
     const deadline = performance.now() + 15 * 60_000;
     for (;;) {
-      for (const i of instances) if (!alive(i)) throw new Error(`an instance exited during the drain\n${tail(i)}`);
+      for (const i of instances) if (!i.alive()) throw new Error(`an instance exited during the drain\n${i.tail()}`);
       const raw = await progress(kafka, group, topic);
       const partials = await progress(kafka, `${group}-partials`, `${group}-partials`);
       partialsCommitted = partials !== undefined && partials.committedPartitions > 0;
@@ -236,7 +192,7 @@ commit_interval_ms: 1000
       if (performance.now() > deadline) throw new Error(`not drained in 15 min: raw lag ${raw?.lag}, partials lag ${partials?.lag}`);
       await sleep(200);
     }
-    const after = { inst: instances.map((i) => procSample(i.child.pid!)), broker: sample(brokerPid), es: sample(esPid), me: procSample(process.pid), machine: machineJiffies() };
+    const after = { inst: instances.map((i) => procSample(i.pid)), broker: sample(brokerPid), es: sample(esPid), me: procSample(process.pid), machine: machineJiffies() };
     const interval = done - firstAck;
     // CPU in cores over the sampled interval (produce start -> done; the instances are idle before).
     const cpuSpan = done - tBefore;
@@ -244,7 +200,7 @@ commit_interval_ms: 1000
     let transitions = 0;
     for (const i of instances) {
       try {
-        transitions += sumMetric(await (await fetch(`http://127.0.0.1:${i.port}/metrics`, { signal: AbortSignal.timeout(5000) })).text(), 'tripline_alert_transitions_total');
+        transitions += sumMetric(await i.metricsText(), 'tripline_alert_transitions_total');
       } catch {
         // metrics unavailable: reported as what was read
       }
@@ -253,9 +209,7 @@ commit_interval_ms: 1000
       const cpuMs = after.inst[k]!.cpuMs - before.inst[k]!.cpuMs;
       return { cpuMs: Math.round(cpuMs), cores: round(cpuMs / cpuSpan, 2), rssMb: after.inst[k]!.rssMb, hwmMb: after.inst[k]!.hwmMb };
     });
-    const exits: string[] = [];
-    for (const i of instances) i.child.kill('SIGTERM');
-    for (const i of instances) exits.push(await Promise.race([i.exited, sleep(45_000).then(() => 'timeout')]));
+    const exits = await Promise.all(instances.map((i) => i.stop()));
     const mj = after.machine.busy - before.machine.busy;
     const mt = after.machine.total - before.machine.total;
     return {
@@ -280,13 +234,7 @@ commit_interval_ms: 1000
       exits,
     };
   } finally {
-    for (const i of instances) {
-      if (alive(i)) {
-        i.child.kill('SIGKILL');
-        await i.exited;
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all(instances.map((i) => i.stop()));
     await withAdmin(kafka, async (admin) => {
       const mine = (await admin.listTopics()).filter((t) => t.startsWith(topic));
       if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
@@ -294,15 +242,6 @@ commit_interval_ms: 1000
     }).catch((e: unknown) => process.stderr.write(`scale: cleanup of ${topic}*: ${String(e)}\n`));
     await deleteEsPrefix(esUrl, group).catch(() => undefined);
   }
-}
-
-/** Deletes the indices and index templates of `prefix`. */
-async function deleteEsPrefix(esUrl: string, prefix: string): Promise<void> {
-  const base = esUrl.replace(/\/$/, '');
-  const res = await fetch(`${base}/_cat/indices/${prefix}-*?format=json&h=index`);
-  const rows = res.ok ? ((await res.json()) as Array<{ index: string }>) : [];
-  for (const r of rows) await fetch(`${base}/${encodeURIComponent(r.index)}`, { method: 'DELETE' });
-  for (const t of [`${prefix}-alerts`, `${prefix}-metrics`]) await fetch(`${base}/_index_template/${t}`, { method: 'DELETE' });
 }
 
 export const scaleScenario: Scenario = {

@@ -202,3 +202,18 @@ export interface Pattern {
 export const MISSING_GROUP_VALUE = '__missing__';
 /** The bucket groups beyond `max_groups` go to. */
 export const OVERFLOW_GROUP_KEY = '__overflow__';
+
+/** The group fields of a group key (`JSON.stringify(values)` in the order of `group_by`). */
+export function groupFromKey(pattern: Pick<Pattern, 'group_by'>, groupKey: string): Record<string, string> {
+  const fields = pattern.group_by;
+  if (fields.length === 0) return {};
+  let values: unknown;
+  try {
+    values = JSON.parse(groupKey);
+  } catch {
+    return {};
+  }
+  const out: Record<string, string> = {};
+  if (Array.isArray(values)) fields.forEach((f, i) => (out[f] = String(values[i] ?? '')));
+  return out;
+}

@@ -29,6 +29,7 @@ import type { Engine, EngineOptions, EngineSnapshot } from '../engine/engine.js'
 import { createEngine } from '../engine/engine.js';
 import type { LogEvent } from '../model/event.js';
 import type { MatchResult } from '../model/match.js';
+import { groupFromKey } from '../model/pattern.js';
 import type { Pattern } from '../model/pattern.js';
 import type { AlertTransition } from '../model/transition.js';
 import { WatermarkTracker } from '../window/watermark.js';
@@ -69,21 +70,6 @@ export interface ShuffleTaskCounters {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** `["a","b"]` + group_by [x, y] -> {x: "a", y: "b"} (the matcher's canonical key). */
-function groupOf(p: Pattern, key: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (p.group_by.length === 0) return out;
-  let vals: unknown;
-  try {
-    vals = JSON.parse(key);
-  } catch {
-    vals = [];
-  }
-  const arr = Array.isArray(vals) ? vals : [];
-  p.group_by.forEach((f, i) => (out[f] = String(arr[i] ?? '')));
-  return out;
-}
 
 function sampleEvent(x: PartialSample, needed: Readonly<Record<string, unknown>>, time = x.t): LogEvent {
   return { name: x.e, time, timeSource: 'field', fields: x.f, partition: 0, needed };
@@ -176,7 +162,7 @@ export class ShuffleTask {
       return;
     }
     const p = this.patterns[pi]!;
-    const m: MatchResult = { pattern: pi, roles: e.r, groupKey: e.k, group: groupOf(p, e.k) };
+    const m: MatchResult = { pattern: pi, roles: e.r, groupKey: e.k, group: groupFromKey(p, e.k) };
     const needed = e.f ?? EMPTY;
     const n = e.n ?? 1;
     const xs = e.x === undefined ? [] : [...e.x].sort((a, b) => a.t - b.t).slice(-n);

@@ -6,6 +6,7 @@
  * a re-emission is a 409 duplicate). The last-emitted values are part of the service checkpoint.
  */
 import type { Evaluation } from '../detect/detector.js';
+import { groupFromKey } from '../model/pattern.js';
 import type { Pattern } from '../model/pattern.js';
 import type { MetricRecord } from './elasticsearch/documents.js';
 
@@ -20,20 +21,7 @@ export interface MetricEmitterOptions {
   maxRemembered?: number;
 }
 
-/** The group fields of a group key (`JSON.stringify(values)` in the order of `group_by`). */
-export function groupFromKey(pattern: Pattern, groupKey: string): Record<string, string> {
-  const fields = pattern.group_by;
-  if (fields.length === 0) return {};
-  let values: unknown;
-  try {
-    values = JSON.parse(groupKey);
-  } catch {
-    return {};
-  }
-  const out: Record<string, string> = {};
-  if (Array.isArray(values)) fields.forEach((f, i) => (out[f] = String(values[i] ?? '')));
-  return out;
-}
+export { groupFromKey };
 
 export class MetricEmitter {
   readonly #o: MetricEmitterOptions;

@@ -329,6 +329,8 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
     const missing = wanted.filter((p) => !tasks.has(p));
     if (missing.length === 0) return;
     const loaded = await store.loadAll(taskPrefix);
+    // Also on this process's first generation: an instance joining a running group gets tasks whose
+    // owner delivered to PagerDuty after this process loaded the memory at start.
     if (moved && pdMemory !== undefined) await pdMemory.memory.load();
     for (const p of [...new Set(missing)]) {
       const raw = loaded.get(`${taskPrefix}${p}`);

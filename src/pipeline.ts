@@ -10,7 +10,7 @@ import { createFastDecoder } from './decode/fast.js';
 import type { DecodePath } from './decode/fast.js';
 import { createEngine } from './engine/engine.js';
 import type { Engine, EngineOptions, EngineStats } from './engine/engine.js';
-import { createMatcher, neededEventNames, neededFields } from './match/index.js';
+import { createMatcher, neededEventNames, neededFields, neededFieldsByName } from './match/index.js';
 import type { DecodeError, DecodeErrorReason } from './model/event.js';
 import { isDecodeError } from './model/event.js';
 import type { Matcher } from './model/match.js';
@@ -97,7 +97,7 @@ export interface Detection {
 }
 
 export function createDetection(patterns: readonly Pattern[], opts: DetectionOptions = {}): Detection {
-  const decoder = createFastDecoder({ ...opts.decode, fields: neededFields(patterns), names: neededEventNames(patterns), path: opts.decodePath ?? 'extract' });
+  const decoder = createFastDecoder({ ...opts.decode, fields: neededFields(patterns), fieldsByName: neededFieldsByName(patterns), names: neededEventNames(patterns), path: opts.decodePath ?? 'extract' });
   const matcher: Matcher = createMatcher([...patterns]);
   const engine = createEngine(patterns, opts.engine ?? {});
   const from = opts.from ?? -Infinity;
@@ -308,7 +308,7 @@ export async function runService(o: ServiceOptions): Promise<ServiceHandle> {
 
   const newTask = (partition: number, cp: TaskCheckpoint | undefined): Task => {
     const emitter = new MetricEmitter({ intervalMs: cfg.metrics_interval_ms });
-    const task = new ShuffleTask(patterns, { partition, partitions, idleTimeoutMs: cfg.idle_timeout_ms, engine: { onEvaluate: emitter.onEvaluate } });
+    const task = new ShuffleTask(patterns, { partition, partitions, idleTimeoutMs: cfg.idle_timeout_ms, engine: { onEvaluate: emitter.onEvaluate, onEvaluateEveryMs: cfg.metrics_interval_ms } });
     let next = 0n;
     if (cp !== undefined) {
       task.restore(cp.task);

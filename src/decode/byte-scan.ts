@@ -94,8 +94,6 @@ export function createByteScanner(keys: readonly string[], maxDepth: number): By
   const vType = new Uint8Array(nk);
   const vStart = new Int32Array(nk);
   const vEnd = new Int32Array(nk);
-  const vHash = new Int32Array(nk);
-  const vNum = new Float64Array(nk);
   let gen = 0;
   let buf: Uint8Array = new Uint8Array(0);
   const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
@@ -259,18 +257,13 @@ export function createByteScanner(keys: readonly string[], maxDepth: number): By
         if (seen[k] === gen) return false; // duplicate interesting key
         seen[k] = gen;
         if (c === 34) {
-          let vh = FNV_OFFSET;
+          // The interning hash is computed by str(), only for the values a line's patterns read.
           let q = i + 1;
-          let d = 0;
-          while (STR_CLASS[(d = b[q]!)] === 0) {
-            vh = Math.imul(vh ^ d, FNV_PRIME);
-            q++;
-          }
-          if (d !== 34 || q >= n) return false;
+          while (STR_CLASS[b[q]!] === 0) q++;
+          if (b[q] !== 34 || q >= n) return false;
           vType[k] = T_STRING;
           vStart[k] = i + 1;
           vEnd[k] = q;
-          vHash[k] = vh;
           i = q + 1;
         } else if (c === 123 || c === 91) {
           return false; // nested value of an interesting key (ECS event, dotted paths): string path
@@ -282,8 +275,10 @@ export function createByteScanner(keys: readonly string[], maxDepth: number): By
         } else {
           const e = numberEnd(b, i, n);
           if (e < 0) return false;
+          // Parsed by num()/value(), only for the values a line's patterns read.
           vType[k] = T_NUMBER;
-          vNum[k] = numberValue(b, i, e);
+          vStart[k] = i;
+          vEnd[k] = e;
           i = e;
         }
       }
@@ -305,7 +300,9 @@ export function createByteScanner(keys: readonly string[], maxDepth: number): By
     const e = vEnd[k]!;
     const len = e - a;
     if (len > INTERN_MAX_LEN) return asciiString(b, a, e);
-    const slot = (vHash[k]! ^ Math.imul(k + 1, 0x9e3779b1)) & (INTERN_SLOTS - 1);
+    let vh = FNV_OFFSET;
+    for (let j = a; j < e; j++) vh = Math.imul(vh ^ b[j]!, FNV_PRIME);
+    const slot = (vh ^ Math.imul(k + 1, 0x9e3779b1)) & (INTERN_SLOTS - 1);
     const s = interned[slot];
     if (s !== undefined && s.length === len) {
       let j = 0;
@@ -320,11 +317,11 @@ export function createByteScanner(keys: readonly string[], maxDepth: number): By
   return {
     scan,
     type: (k) => (seen[k] === gen ? vType[k]! : 0),
-    num: (k) => vNum[k]!,
+    num: (k) => numberValue(buf, vStart[k]!, vEnd[k]!),
     str,
     value(k) {
       const t = vType[k];
-      return t === T_STRING ? str(k) : t === T_NUMBER ? vNum[k] : t === T_TRUE ? true : t === T_FALSE ? false : null;
+      return t === T_STRING ? str(k) : t === T_NUMBER ? numberValue(buf, vStart[k]!, vEnd[k]!) : t === T_TRUE ? true : t === T_FALSE ? false : null;
     },
     strStart: (k) => vStart[k]!,
     strEnd: (k) => vEnd[k]!,

@@ -87,6 +87,15 @@ export interface EngineOptions {
    */
   onEvaluate?: (pattern: Pattern, groupKey: string, T: number, e: Readonly<Evaluation>) => void;
   /**
+   * The hook only reads boundaries that are multiples of this (ms), as the metric emitter does.
+   * Set, it lets groups sleep between their changes (pattern-runtime.ts "Sleeping groups"): the
+   * hook still sees every group at every such boundary, with the same values. Unset while
+   * `onEvaluate` is set, every group is evaluated at every boundary, as the hook may want.
+   */
+  onEvaluateEveryMs?: number;
+  /** Sleeping groups (default true). Results are identical either way; tests set false to compare. */
+  sleepGroups?: boolean;
+  /**
    * Due boundaries from which a pattern switches to per-group skipping (see pattern-runtime.ts;
    * default SKIP_MIN_BOUNDARIES). Results are identical either way; tests set 0 to force it.
    */
@@ -171,7 +180,9 @@ function sorted(out: TimedTransition[]): AlertTransition[] {
 export function createEngine(patterns: readonly Pattern[], opts: EngineOptions = {}): Engine {
   const wm = new WatermarkTracker(opts.idleTimeoutMs);
   const detOpts = opts.defaultStepMs === undefined ? {} : { defaultStepMs: opts.defaultStepMs };
-  const rts = patterns.map((p) => new PatternRuntime(p, detOpts, opts.onEvaluate));
+  // Sleeping groups: always without a hook; with one only when it reads a fixed grid of boundaries.
+  const sleepGrid = opts.sleepGroups === false ? 0 : opts.onEvaluate === undefined ? Infinity : opts.onEvaluateEveryMs !== undefined && opts.onEvaluateEveryMs > 0 ? opts.onEvaluateEveryMs : 0;
+  const rts = patterns.map((p) => new PatternRuntime(p, detOpts, opts.onEvaluate, sleepGrid));
   if (opts.skipMinBoundaries !== undefined) for (const rt of rts) rt.skipMin = opts.skipMinBoundaries;
   let started = false;
   let flushed = false;

@@ -26,6 +26,8 @@ export const UNGROUPED_KEY = '[]';
 export class GroupRuntime extends SampleRing {
   /** Alert key hash, computed at the group's first transition. */
   hash: string | null = null;
+  /** First boundary at which the group must be evaluated again (sleeping groups); -Infinity = the next one. */
+  wake = -Infinity;
 
   constructor(
     readonly key: string,
@@ -84,6 +86,18 @@ export interface PatternSnapshot {
  */
 export const SKIP_MIN_BOUNDARIES = 256;
 
+/*
+ * Sleeping groups. When stepping boundary by boundary, a group is evaluated only at boundaries
+ * where its evaluation can matter: after evaluating it at T, it sleeps until the earliest of
+ * Detector.nextChange, the lifecycle's next deadline and (with an onEvaluate hook on a grid)
+ * the next grid boundary; a new event wakes it for the next boundary. Those are exactly the
+ * boundaries the long-gap path (evaluateSkipping) evaluates, by the same contracts, so the
+ * transitions are identical to evaluating every group at every boundary (tested in
+ * test/unit/engine/engine-sleep.test.ts), and the hook sees every group at every grid boundary
+ * with the same values. Groups keep their order; a sleeping one costs one comparison per
+ * boundary instead of an evaluation (e.g. missing_follow_up groups waiting minutes for a deadline).
+ */
+
 /** Evicted groups whose incident counter is remembered, per live-group limit (LRU beyond). */
 export const SEQ_MEMORY_FACTOR = 4;
 
@@ -118,6 +132,8 @@ export class PatternRuntime {
     readonly pattern: Pattern,
     opts: DetectorOptions,
     private readonly hook: EvaluateHook | undefined,
+    /** Sleeping groups: Infinity = no hook (sleep freely), > 0 = wake on this grid too, 0 = never sleep. */
+    private readonly sleepGrid = Infinity,
   ) {
     this.detector = createDetector(pattern, opts);
     this.resolution = this.detector.resolution;
@@ -148,6 +164,7 @@ export class PatternRuntime {
     if (g === undefined) g = this.groupFor(m, ev.time);
     this.detector.observe(g.det, ev, m.roles);
     g.push(ev);
+    g.wake = -Infinity;
   }
 
   private groupFor(m: MatchResult, time: number): GroupRuntime {
@@ -205,7 +222,15 @@ export class PatternRuntime {
         this.nextT = nextBoundaryAfter(watermark, res);
         return;
       }
-      for (const g of this.groups.values()) this.evaluateGroup(g, this.nextT, out, watermark);
+      const T = this.nextT;
+      if (this.sleepGrid === 0) {
+        for (const g of this.groups.values()) this.evaluateGroup(g, T, out, watermark);
+      } else {
+        for (const g of this.groups.values()) {
+          if (g.wake > T || this.evaluateGroup(g, T, out, watermark)) continue;
+          g.wake = this.wakeAt(g, T, watermark);
+        }
+      }
       this.nextT += res;
     }
   }
@@ -219,21 +244,39 @@ export class PatternRuntime {
   private evaluateSkipping(watermark: number, out: TimedTransition[]): void {
     const res = this.resolution;
     const start = this.nextT;
-    const det = this.detector;
     const gs = [...this.groups.values()];
     const heap = new BoundaryHeap();
-    for (let i = 0; i < gs.length; i++) heap.push(start, i);
+    for (let i = 0; i < gs.length; i++) {
+      // A sleeping group starts where stepping would evaluate it next.
+      const w = gs[i]!.wake;
+      if (w <= start) heap.push(start, i);
+      else if (w <= watermark) heap.push(w, i);
+    }
     while (heap.size > 0) {
       const T = heap.topT();
       const i = heap.pop();
       const g = gs[i]!;
       if (this.evaluateGroup(g, T, out, watermark)) continue;
-      const due = Math.min(det.nextChange(g.det, T), g.alert === null ? Infinity : lifecycleNextDeadline(g.alert, this.cfg, T, watermark));
-      const step = T + res;
-      const next = due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
+      const next = this.wakeAt(g, T, watermark, false);
       if (next <= watermark) heap.push(next, i);
+      // Past the batch: evaluated at the next boundary, then sleeping again (on the hook's grid too).
+      else g.wake = -Infinity;
     }
     this.nextT = nextBoundaryAfter(watermark, res);
+  }
+
+  /**
+   * After evaluating g at T (batch ending at `until`): the next boundary at which it must be
+   * evaluated again without new events. `grid`: also wake at the hook's grid boundaries (the
+   * long-gap path calls the hook only at evaluated boundaries, as documented, so it passes false).
+   */
+  private wakeAt(g: GroupRuntime, T: number, until: number, grid = true): number {
+    const res = this.resolution;
+    let due = this.detector.nextChange(g.det, T);
+    if (g.alert !== null) due = Math.min(due, lifecycleNextDeadline(g.alert, this.cfg, T, until));
+    if (grid && this.sleepGrid !== Infinity) due = Math.min(due, (Math.floor(T / this.sleepGrid) + 1) * this.sleepGrid);
+    const step = T + res;
+    return due <= step ? step : due === Infinity ? Infinity : Math.ceil(due / res) * res;
   }
 
   /** Evaluates one group at T (in a batch ending at `until`); returns true when the group was evicted. */

@@ -162,6 +162,30 @@ interface NamePlan {
   readonly testSlots: readonly number[];
   readonly testFns: readonly Predicate[];
   readonly entries: readonly PlanEntry[];
+  /**
+   * Up to MAX_MASK_TESTS tests: every test is evaluated once per event into a bit mask, and the
+   * matching entries with their roles are looked up by mask (Outcome, built on first use).
+   * null: too many tests, the lazy per-entry evaluation below.
+   */
+  readonly outcomes: (Outcome | undefined)[] | null;
+}
+
+/** Tests per plan for the mask path (2^n outcome slots at most, built lazily). */
+const MAX_MASK_TESTS = 12;
+
+/**
+ * What the events of one name with one test mask match: the matching entries and their roles, in
+ * pattern order. With several matches, the result list depends only on the group values: when
+ * every grouped entry groups by the same single field (`slot`), lists are cached per value of it
+ * (the two probe-latency patterns and the 5xx ratio all group a /readyz request by `route`: one
+ * cached list instead of three lookups and an allocation per event).
+ */
+interface Outcome {
+  readonly entries: readonly PlanEntry[];
+  readonly roles: readonly number[];
+  /** -1: no entry is grouped (one fixed list); >= 0: the one group slot; -2: mixed, no cache. */
+  readonly slot: number;
+  readonly lists: Map<string, readonly MatchResult[]>;
 }
 
 function buildPlan(name: string, candidates: readonly CompiledPattern[], patterns: readonly Pattern[]): NamePlan {
@@ -195,7 +219,35 @@ function buildPlan(name: string, candidates: readonly CompiledPattern[], pattern
     const p = patterns[cp.index]!;
     return { cp, sel: tests(p.match, cp.sel), sub: tests(secondaryOf(p, 'sub'), cp.sub), follow: tests(secondaryOf(p, 'follow'), cp.follow), groupSlots: p.group_by.map(slot) };
   });
-  return { getters, testSlots, testFns, entries };
+  const outcomes = testFns.length <= MAX_MASK_TESTS ? new Array<Outcome | undefined>(1 << testFns.length) : null;
+  return { getters, testSlots, testFns, entries, outcomes };
+}
+
+function holds(ids: readonly number[] | null, mask: number): boolean {
+  if (ids === null) return false;
+  for (let i = 0; i < ids.length; i++) if ((mask & (1 << ids[i]!)) === 0) return false;
+  return true;
+}
+
+function buildOutcome(plan: NamePlan, mask: number): Outcome {
+  const entries: PlanEntry[] = [];
+  const roles: number[] = [];
+  for (const e of plan.entries) {
+    let r = holds(e.sel, mask) ? ROLE_MATCH : 0;
+    if (holds(e.follow, mask)) r |= ROLE_FOLLOW_UP;
+    if (r === 0) continue;
+    if (holds(e.sub, mask)) r |= ROLE_SUB;
+    entries.push(e);
+    roles.push(r);
+  }
+  const slots = new Set<number>();
+  let multi = false;
+  for (const e of entries) {
+    if (e.groupSlots.length > 1) multi = true;
+    else if (e.groupSlots.length === 1) slots.add(e.groupSlots[0]!);
+  }
+  const slot = multi || slots.size > 1 ? -2 : slots.size === 1 ? [...slots][0]! : -1;
+  return { entries, roles, slot, lists: new Map() };
 }
 
 function secondaryOf(p: Pattern, which: 'sub' | 'follow'): Selector | undefined {
@@ -266,6 +318,28 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
     return out ?? NO_MATCHES;
   }
 
+  /** The results of an outcome for the group values in `vals`. */
+  function fromOutcome(o: Outcome): readonly MatchResult[] {
+    const es = o.entries;
+    const n = es.length;
+    if (n === 0) return NO_MATCHES;
+    if (n === 1) {
+      const e = es[0]!;
+      const roles = o.roles[0]!;
+      const g = entryFromValues(e.cp, e.groupSlots, vals);
+      return g === null ? [resultFromValues(e.cp, roles, e.groupSlots, vals)] : (g.alone[roles] ??= Object.freeze([fromEntry(e.cp, g, roles)]));
+    }
+    if (o.slot === -2) return es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals));
+    const key = o.slot === -1 ? EMPTY_KEY : groupValue(vals[o.slot]);
+    let list = o.lists.get(key);
+    if (list === undefined) {
+      if (o.lists.size >= GROUP_CACHE_MAX) o.lists.clear();
+      list = Object.freeze(es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals)));
+      o.lists.set(key, list);
+    }
+    return list;
+  }
+
   // Consecutive events mostly share their name (interned by the byte decoder): one compare.
   let lastName = '';
   let lastPlan: NamePlan | undefined;
@@ -282,6 +356,15 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
     const f = ev.needed ?? ev.fields;
     const getters = plan.getters;
     for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(f);
+    const outcomes = plan.outcomes;
+    if (outcomes !== null) {
+      let mask = 0;
+      const fns = plan.testFns;
+      for (let t = 0; t < fns.length; t++) if (fns[t]!(vals[plan.testSlots[t]!])) mask |= 1 << t;
+      const res = fromOutcome(outcomes[mask] ??= buildOutcome(plan, mask));
+      for (let i = 0; i < getters.length; i++) vals[i] = undefined;
+      return res;
+    }
     eventNo++;
     let out: MatchResult[] | undefined;
     let first: PlanEntry | undefined;
@@ -329,6 +412,29 @@ export function neededFields(patterns: readonly Pattern[]): string[] {
     if ('field' in p.detect) out.add(p.detect.field);
   }
   return [...out].sort();
+}
+
+/**
+ * Per event name, the fields the patterns that can match an event of that name read (its
+ * candidates in createMatcher: patterns selecting the name by `match` or `follow_up`, plus every
+ * pattern accepting any name); `other`: the fields read for names no pattern names (the
+ * any-name patterns'). The decoder extracts only these per event (src/decode/fast.ts
+ * `fieldsByName`). A secondary selector (ratio numerator, consecutive failure) is tested only
+ * on events its pattern's candidates list holds, so a pattern's whole field list covers it.
+ */
+export function neededFieldsByName(patterns: readonly Pattern[]): { byName: Map<string, string[]>; other: string[] } {
+  const anyName = patterns.filter((p) => selectorNames(p.match) === null || (p.detect.type === 'missing_follow_up' && selectorNames(p.detect.follow_up) === null));
+  const other = neededFields(anyName);
+  const sets = new Map<string, Set<string>>();
+  for (const p of patterns) {
+    const names = [...(selectorNames(p.match) ?? []), ...(p.detect.type === 'missing_follow_up' ? (selectorNames(p.detect.follow_up) ?? []) : [])];
+    for (const n of names) {
+      let set = sets.get(n);
+      if (set === undefined) sets.set(n, (set = new Set(other)));
+      for (const f of neededFields([p])) set.add(f);
+    }
+  }
+  return { byName: new Map([...sets].map(([n, set]) => [n, [...set].sort()])), other };
 }
 
 /** Every event name any pattern selects on, or null when some pattern accepts any name. */

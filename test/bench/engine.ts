@@ -18,7 +18,7 @@ import { parse } from 'yaml';
 import { loadPatterns } from '../../src/config/index.js';
 import { createFastDecoder, DECODE_PATHS } from '../../src/decode/fast.js';
 import { createEngine } from '../../src/engine/engine.js';
-import { createMatcher, neededEventNames, neededFields } from '../../src/match/index.js';
+import { createMatcher, neededEventNames, neededFields, neededFieldsByName } from '../../src/match/index.js';
 import { isDecodeError } from '../../src/model/event.js';
 import type { LogEvent } from '../../src/model/event.js';
 import type { MatchResult } from '../../src/model/match.js';
@@ -148,7 +148,8 @@ async function stages(sets: Record<string, Pattern[]>, paths: readonly DecodePat
   for (const [setName, set] of Object.entries(sets)) {
     const fields = neededFields(set);
     const names = neededEventNames(set);
-    const decoders = paths.map((p) => [p, createFastDecoder({ fields, names, path: p })] as const);
+    const fieldsByName = neededFieldsByName(set);
+    const decoders = paths.map((p) => [p, createFastDecoder({ fields, fieldsByName, names, path: p })] as const);
     const full = createFastDecoder({ fields, names, path: 'full' });
     const evs: LogEvent[] = [];
     for (let i = 0; i < n; i++) {

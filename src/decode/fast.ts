@@ -45,6 +45,11 @@ export interface FastDecodeOptions extends DecodeOptions {
    * line (the others are absent: a pattern that reads them never sees that name).
    */
   fieldsByName?: { readonly byName: ReadonlyMap<string, readonly string[]>; readonly other: readonly string[] };
+  /**
+   * The patterns' event names and string literals (src/match neededLiterals): the byte path
+   * returns these very string objects for equal values (src/decode/byte-scan.ts `pinned`).
+   */
+  pinned?: readonly string[];
 }
 
 /** A decoded event whose full field object is parsed on first access. */
@@ -133,7 +138,7 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
   // Byte-level path (src/decode/byte-scan.ts) for Buffers with the default name/time conventions:
   // plain ASCII lines never become a whole string on the hot path; other lines fall through to
   // the string scanner below. Its `needed` holds only the pattern fields (and their prefixes).
-  const bytes = o.eventField === undefined && o.timeField === undefined ? createByteScanner(keys, maxDepth) : null;
+  const bytes = o.eventField === undefined && o.timeField === undefined ? createByteScanner(keys, maxDepth, o.pinned) : null;
   const nameIdx = DEFAULT_NAME_PATHS.map((p) => keys.indexOf(p));
   const [kTimestamp, kAtTimestamp, kTime, kTs] = DEFAULT_TIME_PATHS.map((p) => keys.indexOf(p)) as [number, number, number, number];
   const fieldKeys = new Set(interestingKeys(o.fields));

@@ -3,7 +3,7 @@ import { ROLE_SUB } from '../model/match.js';
 import type { ConsecutiveDetect } from '../model/pattern.js';
 import { DEFAULT_STEP_MS } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { bufferNextDue, bufferPush, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
+import { bufferItems, bufferNextDue, bufferPush, bufferSize, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
 import type { Buffered, EventBuffer } from './event-buffer.js';
 
 interface ConsState {
@@ -61,9 +61,9 @@ export function consecutiveDetector(d: ConsecutiveDetect, defaultStepMs = DEFAUL
       out.windowStart = s.run > 0 ? s.runStart : T;
       out.windowEnd = T;
     },
-    isIdle: (s: ConsState) => s.run === 0 && s.buf.items.length === 0,
+    isIdle: (s: ConsState) => s.run === 0 && bufferSize(s.buf) === 0,
     nextChange: (s: ConsState) => bufferNextDue(s.buf, step),
-    snapshot: (s: ConsState): ConsSnapshot => ({ buf: { items: s.buf.items, seq: s.buf.seq }, run: s.run, runStart: Number.isFinite(s.runStart) ? s.runStart : null }),
+    snapshot: (s: ConsState): ConsSnapshot => ({ buf: { items: bufferItems(s.buf), seq: s.buf.seq }, run: s.run, runStart: Number.isFinite(s.runStart) ? s.runStart : null }),
     restore(data: unknown): ConsState {
       const j = data as ConsSnapshot;
       return { buf: restoreEventBuffer(j.buf), run: j.run, runStart: j.runStart ?? NaN };

@@ -12,25 +12,41 @@ export interface Buffered {
 }
 
 export interface EventBuffer {
-  /** Sorted by (t, seq): events mostly arrive in time order, so a push is usually an append. */
+  /**
+   * items[head..] sorted by (t, seq): events mostly arrive in time order, so a push is usually an
+   * append; taken items are dropped by moving `head` (compacted once they are half the array),
+   * so a take costs O(due), not O(buffered) (a consecutive or new_value group buffers grace x
+   * rate events and is evaluated every second).
+   */
   items: Buffered[];
+  head: number;
   /** Arrival counter (tie-break). */
   seq: number;
   minT: number;
 }
 
 export function newEventBuffer(): EventBuffer {
-  return { items: [], seq: 0, minT: Infinity };
+  return { items: [], head: 0, seq: 0, minT: Infinity };
+}
+
+/** Buffered events (not yet taken). */
+export function bufferSize(b: EventBuffer): number {
+  return b.items.length - b.head;
+}
+
+/** The buffered events in (t, seq) order, for snapshots. */
+export function bufferItems(b: EventBuffer): Buffered[] {
+  return b.items.slice(b.head);
 }
 
 export function bufferPush(b: EventBuffer, t: number, f: number): void {
   const items = b.items;
   const x: Buffered = { t, seq: b.seq++, f };
   const n = items.length;
-  if (n === 0 || items[n - 1]!.t <= t) items.push(x);
+  if (n === b.head || items[n - 1]!.t <= t) items.push(x);
   else {
     // Out of order: after every item with time <= t (seq grows, so ties stay in arrival order).
-    let lo = 0;
+    let lo = b.head;
     let hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -44,25 +60,38 @@ export function bufferPush(b: EventBuffer, t: number, f: number): void {
 
 const byTimeThenArrival = (a: Buffered, b: Buffered): number => a.t - b.t || a.seq - b.seq;
 
-const NONE: Buffered[] = [];
-
 /**
- * Removes and returns the events with time < T, sorted (an empty array when none; callers only
- * iterate it). The items are kept sorted, so this is the prefix: O(due), not O(buffered) (a
- * consecutive or new_value group buffers grace x rate events, evaluated every second).
+ * Calls `f` for each event with time < T in (t, seq) order and removes them. `f` must not push
+ * to the same buffer.
  */
-export function bufferTake(b: EventBuffer, T: number): Buffered[] {
-  if (b.minT >= T) return NONE;
+export function bufferDrain(b: EventBuffer, T: number, f: (x: Buffered) => void): void {
+  if (b.minT >= T) return;
   const items = b.items;
-  let k = 0;
-  while (k < items.length && items[k]!.t < T) k++;
-  let due: Buffered[];
-  if (k === items.length) {
-    due = items;
+  const n = items.length;
+  let k = b.head;
+  for (; k < n; k++) {
+    const x = items[k]!;
+    if (x.t >= T) break;
+    f(x);
+  }
+  if (k === n) {
     b.items = [];
-  } else due = items.splice(0, k);
-  b.minT = b.items.length === 0 ? Infinity : b.items[0]!.t;
-  return due;
+    b.head = 0;
+    b.minT = Infinity;
+    return;
+  }
+  b.minT = items[k]!.t;
+  if (k > 64 && 2 * k > n) {
+    b.items = items.slice(k);
+    b.head = 0;
+  } else b.head = k;
+}
+
+/** Removes and returns the events with time < T, sorted (empty array when none). */
+export function bufferTake(b: EventBuffer, T: number): Buffered[] {
+  const out: Buffered[] = [];
+  bufferDrain(b, T, (x) => void out.push(x));
+  return out;
 }
 
 /** The first boundary (multiple of `res`) at which a buffered event becomes due, or Infinity. */
@@ -73,5 +102,5 @@ export function bufferNextDue(b: EventBuffer, res: number): number {
 /** From a snapshot (older snapshots hold the items in arrival order: sorted here). */
 export function restoreEventBuffer(j: { items: Buffered[]; seq: number }): EventBuffer {
   const items = j.items.map((x) => ({ t: x.t, seq: x.seq, f: x.f })).sort(byTimeThenArrival);
-  return { items, seq: j.seq, minT: items.length === 0 ? Infinity : items[0]!.t };
+  return { items, head: 0, seq: j.seq, minT: items.length === 0 ? Infinity : items[0]!.t };
 }

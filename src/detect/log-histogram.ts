@@ -15,6 +15,23 @@ const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LN_GAMMA = Math.log(GAMMA);
 const MIN_POSITIVE = 1e-9;
 
+/**
+ * Bin of the integers 1..LUT_SIZE-1 (durations in ms, sizes, counts: most observed values), filled
+ * on first use with the same expression as the general path: a table read instead of Math.log.
+ */
+const LUT_SIZE = 1 << 14;
+const LUT_EMPTY = -32768;
+const lut = new Int16Array(LUT_SIZE).fill(LUT_EMPTY);
+
+function binOf(v: number): number {
+  if (v < LUT_SIZE && (v | 0) === v) {
+    let i = lut[v]!;
+    if (i === LUT_EMPTY) lut[v] = i = Math.ceil(Math.log(v) / LN_GAMMA);
+    return i;
+  }
+  return Math.ceil(Math.log(v) / LN_GAMMA);
+}
+
 export class LogHistogram {
   readonly bins = new Map<number, number>();
   zero = 0;
@@ -26,7 +43,7 @@ export class LogHistogram {
       this.zero += n;
       return;
     }
-    const i = Math.ceil(Math.log(v) / LN_GAMMA);
+    const i = binOf(v);
     this.bins.set(i, (this.bins.get(i) ?? 0) + n);
   }
 

@@ -3,7 +3,7 @@ import { ROLE_FOLLOW_UP, ROLE_MATCH } from '../model/match.js';
 import type { MissingFollowUpDetect } from '../model/pattern.js';
 import { DEFAULT_STEP_MS } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { bufferNextDue, bufferPush, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
+import { bufferItems, bufferNextDue, bufferPush, bufferSize, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
 import type { Buffered, EventBuffer } from './event-buffer.js';
 
 interface MfState {
@@ -85,13 +85,13 @@ export function missingFollowUpDetector(d: MissingFollowUpDetect, defaultStepMs 
       out.windowStart = s.missed > 0 ? s.firstMissed : T;
       out.windowEnd = T;
     },
-    isIdle: (s: MfState) => s.missed === 0 && s.pending.length === 0 && s.buf.items.length === 0,
+    isIdle: (s: MfState) => s.missed === 0 && s.pending.length === 0 && bufferSize(s.buf) === 0,
     nextChange(s: MfState): number {
       const due = bufferNextDue(s.buf, step);
       return s.pending.length > 0 ? Math.min(due, s.pending[0]! + d.within) : due;
     },
     snapshot: (s: MfState): MfSnapshot => ({
-      buf: { items: s.buf.items, seq: s.buf.seq },
+      buf: { items: bufferItems(s.buf), seq: s.buf.seq },
       pending: [...s.pending],
       missed: s.missed,
       firstMissed: Number.isFinite(s.firstMissed) ? s.firstMissed : null,

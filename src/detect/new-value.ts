@@ -2,7 +2,7 @@ import type { LogEvent } from '../model/event.js';
 import type { NewValueDetect } from '../model/pattern.js';
 import { DEFAULT_STEP_MS } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { bufferNextDue, bufferPush, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
+import { bufferItems, bufferNextDue, bufferPush, bufferSize, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
 import type { Buffered, EventBuffer } from './event-buffer.js';
 import { SeenSet } from './seen-set.js';
 
@@ -76,9 +76,9 @@ export function newValueDetector(d: NewValueDetect, defaultStepMs = DEFAULT_STEP
       out.windowStart = T - step;
       out.windowEnd = T;
     },
-    isIdle: (s: NvState) => s.buf.items.length === 0,
+    isIdle: (s: NvState) => bufferSize(s.buf) === 0,
     nextChange: (s: NvState, T: number) => Math.min(bufferNextDue(s.buf, step), s.newAt === T ? T + step : Infinity),
-    snapshot: (s: NvState): NvSnapshot => ({ key: s.key, buf: { items: s.buf.items, seq: s.buf.seq }, newAt: Number.isFinite(s.newAt) ? s.newAt : null, newCount: s.newCount }),
+    snapshot: (s: NvState): NvSnapshot => ({ key: s.key, buf: { items: bufferItems(s.buf), seq: s.buf.seq }, newAt: Number.isFinite(s.newAt) ? s.newAt : null, newCount: s.newCount }),
     restore(data: unknown): NvState {
       const j = data as NvSnapshot;
       return { key: j.key, buf: restoreEventBuffer(j.buf), newAt: j.newAt ?? NaN, newCount: j.newCount };

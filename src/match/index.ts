@@ -1,4 +1,4 @@
-export { createMatcher, neededFields, neededEventNames, neededFieldsByName, groupValue } from './matcher.js';
+export { createMatcher, neededFields, neededEventNames, neededFieldsByName, neededLiterals, groupValue } from './matcher.js';
 export { compileSelector, selectorMatches, fieldsMatch } from './selector.js';
 export type { CompiledSelector, FieldTest } from './selector.js';
 export { compilePredicate, toNumber } from './predicate.js';

@@ -14,8 +14,8 @@
 import type { LogEvent } from '../model/event.js';
 import { compileFieldPath, type FieldGetter } from '../model/field-path.js';
 import { ROLE_FOLLOW_UP, ROLE_MATCH, ROLE_SUB, type Matcher, type MatchResult } from '../model/match.js';
-import { MISSING_GROUP_VALUE, type Pattern, type Selector } from '../model/pattern.js';
-import { compilePredicate, type Predicate } from './predicate.js';
+import { MISSING_GROUP_VALUE, type FieldPredicate, type Pattern, type Selector } from '../model/pattern.js';
+import { compilePredicate, predicateExpr, toNumber, type Predicate } from './predicate.js';
 import { compileSelector, fieldsMatch, selectorMatches, selectorNames, type CompiledSelector } from './selector.js';
 
 interface CompiledPattern {
@@ -168,7 +168,11 @@ interface NamePlan {
    * null: too many tests, the lazy per-entry evaluation below.
    */
   readonly outcomes: (Outcome | undefined)[] | null;
+  /** Generated reads and tests (with `outcomes`): fills `vals`, returns the test mask. */
+  readonly maskFn: MaskFn | null;
 }
+
+type MaskFn = (f: Readonly<Record<string, unknown>>, vals: unknown[]) => number;
 
 /** Tests per plan for the mask path (2^n outcome slots at most, built lazily). */
 const MAX_MASK_TESTS = 12;
@@ -194,11 +198,14 @@ function buildPlan(name: string, candidates: readonly CompiledPattern[], pattern
   const testIds = new Map<string, number>();
   const testSlots: number[] = [];
   const testFns: Predicate[] = [];
+  const testSpecs: FieldPredicate[] = [];
+  const paths: string[] = [];
   const slot = (path: string): number => {
     let i = slots.get(path);
     if (i === undefined) {
       slots.set(path, (i = getters.length));
       getters.push(compileFieldPath(path));
+      paths.push(path);
     }
     return i;
   };
@@ -211,6 +218,7 @@ function buildPlan(name: string, candidates: readonly CompiledPattern[], pattern
         testIds.set(key, (id = testFns.length));
         testSlots.push(slot(path));
         testFns.push(compilePredicate(spec));
+        testSpecs.push(spec);
       }
       return id;
     });
@@ -220,7 +228,28 @@ function buildPlan(name: string, candidates: readonly CompiledPattern[], pattern
     return { cp, sel: tests(p.match, cp.sel), sub: tests(secondaryOf(p, 'sub'), cp.sub), follow: tests(secondaryOf(p, 'follow'), cp.follow), groupSlots: p.group_by.map(slot) };
   });
   const outcomes = testFns.length <= MAX_MASK_TESTS ? new Array<Outcome | undefined>(1 << testFns.length) : null;
-  return { getters, testSlots, testFns, entries, outcomes };
+  const maskFn = outcomes === null ? null : maskFunction(paths, getters, testSlots, testSpecs);
+  return { getters, testSlots, testFns, entries, outcomes, maskFn };
+}
+
+/**
+ * The plan's field reads and tests as one generated function: reads every slot into `vals` and
+ * returns the test mask. One call per event instead of a getter call per field and a predicate
+ * call per test (those call sites see every plan's closures, so V8 cannot inline them); measured
+ * in BENCHMARKS.md (issue 4). Keys and constants are never spliced into the code as text: keys
+ * are JSON string literals, constants are read from an array (predicateExpr).
+ */
+function maskFunction(paths: readonly string[], getters: readonly FieldGetter[], testSlots: readonly number[], specs: readonly FieldPredicate[]): MaskFn {
+  const consts: unknown[] = [];
+  const body: string[] = [];
+  paths.forEach((path, i) => {
+    const direct = !path.includes('.') && !(path in Object.prototype);
+    body.push(`const s${i} = ${direct ? `f[${JSON.stringify(path)}]` : `G[${i}](f)`}; vals[${i}] = s${i};`);
+  });
+  body.push('let m = 0;');
+  specs.forEach((spec, t) => body.push(`{ const v = s${testSlots[t]!}; if (${predicateExpr(spec, consts)}) m |= ${1 << t}; }`));
+  body.push('return m;');
+  return new Function('G', 'C', 'N', `return function planMask(f, vals) {\n${body.join('\n')}\n};`)(getters, consts, toNumber) as MaskFn;
 }
 
 function holds(ids: readonly number[] | null, mask: number): boolean {
@@ -355,16 +384,14 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
     // Fast-decoded events carry the pattern fields in `needed` (src/decode/fast.ts).
     const f = ev.needed ?? ev.fields;
     const getters = plan.getters;
-    for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(f);
     const outcomes = plan.outcomes;
     if (outcomes !== null) {
-      let mask = 0;
-      const fns = plan.testFns;
-      for (let t = 0; t < fns.length; t++) if (fns[t]!(vals[plan.testSlots[t]!])) mask |= 1 << t;
+      const mask = plan.maskFn!(f, vals);
       const res = fromOutcome(outcomes[mask] ??= buildOutcome(plan, mask));
       for (let i = 0; i < getters.length; i++) vals[i] = undefined;
       return res;
     }
+    for (let i = 0; i < getters.length; i++) vals[i] = getters[i]!(f);
     eventNo++;
     let out: MatchResult[] | undefined;
     let first: PlanEntry | undefined;
@@ -435,6 +462,33 @@ export function neededFieldsByName(patterns: readonly Pattern[]): { byName: Map<
     }
   }
   return { byName: new Map([...sets].map(([n, set]) => [n, [...set].sort()])), other };
+}
+
+/**
+ * The string objects of the patterns' event names and predicate literals (equals, not_equals,
+ * in, not_in), in every selector: the decoder returns these very objects for equal values
+ * (src/decode/fast.ts `pinned`), so the matcher's name plans and `in` sets compare pointers.
+ */
+export function neededLiterals(patterns: readonly Pattern[]): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === 'string') out.add(v);
+  };
+  for (const p of patterns) {
+    const d = p.detect;
+    const sels = [p.match, d.type === 'ratio' ? d.numerator : d.type === 'consecutive' ? d.failure : d.type === 'missing_follow_up' ? d.follow_up : undefined];
+    for (const sel of sels) {
+      if (sel === undefined) continue;
+      for (const n of selectorNames(sel) ?? []) out.add(n);
+      for (const pred of Object.values(sel.where ?? {})) {
+        add(pred.equals);
+        add(pred.not_equals);
+        for (const v of pred.in ?? []) add(v);
+        for (const v of pred.not_in ?? []) add(v);
+      }
+    }
+  }
+  return [...out];
 }
 
 /** Every event name any pattern selects on, or null when some pattern accepts any name. */

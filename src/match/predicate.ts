@@ -78,3 +78,26 @@ export function compilePredicate(p: FieldPredicate): Predicate {
     return true;
   };
 }
+
+/**
+ * The same predicate as a JavaScript expression over the variable `v`, for generated matcher
+ * code (src/match/matcher.ts): constants are pushed to `consts` and referenced as `C[i]`, never
+ * spliced into the code as text; `toNumber` is referenced as `N`. Semantics are compilePredicate's
+ * (the matcher oracle test checks both against the same expectations).
+ */
+export function predicateExpr(p: FieldPredicate, consts: unknown[]): string {
+  const c = (x: unknown): string => `C[${consts.push(x) - 1}]`;
+  const parts: string[] = [];
+  if (p.equals !== undefined) parts.push(`v === ${c(p.equals)}`);
+  if (p.not_equals !== undefined) parts.push(`v !== ${c(p.not_equals)}`);
+  if (p.in !== undefined) parts.push(`${c(new Set<unknown>(p.in))}.has(v)`);
+  if (p.not_in !== undefined) parts.push(`!${c(new Set<unknown>(p.not_in))}.has(v)`);
+  if (p.exists !== undefined) parts.push(p.exists ? '(v !== undefined && v !== null)' : '(v === undefined || v === null)');
+  if (p.gt !== undefined) parts.push(`N(v) > ${c(p.gt)}`);
+  if (p.gte !== undefined) parts.push(`N(v) >= ${c(p.gte)}`);
+  if (p.lt !== undefined) parts.push(`N(v) < ${c(p.lt)}`);
+  if (p.lte !== undefined) parts.push(`N(v) <= ${c(p.lte)}`);
+  if (p.prefix !== undefined) parts.push(`(typeof v === 'string' && v.startsWith(${c(p.prefix)}))`);
+  if (p.regex !== undefined) parts.push(`(typeof v === 'string' && ${c(new RegExp(p.regex))}.test(v))`);
+  return parts.length === 0 ? 'true' : parts.map((x) => `(${x})`).join(' && ');
+}

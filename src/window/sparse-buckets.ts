@@ -7,6 +7,9 @@
 export class SparseBuckets<B> {
   private readonly map = new Map<number, B>();
   private baseIdx: number;
+  /** The bucket `at` returned last (events mostly fall in the current bucket: no Map lookup). */
+  private lastIdx = NaN;
+  private last: B | undefined = undefined;
 
   constructor(
     readonly resolution: number,
@@ -28,11 +31,14 @@ export class SparseBuckets<B> {
   at(time: number): B | undefined {
     const b = Math.floor(time / this.resolution);
     if (b < this.baseIdx) return undefined;
+    if (b === this.lastIdx) return this.last;
     let x = this.map.get(b);
     if (x === undefined) {
       x = this.make();
       this.map.set(b, x);
     }
+    this.lastIdx = b;
+    this.last = x;
     return x;
   }
 

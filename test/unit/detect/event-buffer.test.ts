@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bufferNextDue, bufferPush, bufferTake, newEventBuffer, restoreEventBuffer } from '../../../src/detect/event-buffer.js';
+import { bufferItems, bufferNextDue, bufferPush, bufferSize, bufferTake, newEventBuffer, restoreEventBuffer } from '../../../src/detect/event-buffer.js';
 
 type Op = { push: number; f: number } | { take: number } | { restore: true };
 
@@ -31,13 +31,13 @@ describe('event buffer', () => {
             expect(bufferTake(b, op.take).map((x) => [x.t, x.seq, x.f])).toEqual(due.map((x) => [x.t, x.seq, x.f]));
           } else {
             // A snapshot as older versions wrote it: items in arrival order.
-            const items = [...b.items].sort((a, c) => a.seq - c.seq);
+            const items = bufferItems(b).sort((a, c) => a.seq - c.seq);
             b = restoreEventBuffer(JSON.parse(JSON.stringify({ items, seq: b.seq })) as { items: typeof items; seq: number });
           }
           const min = ref.length === 0 ? Infinity : Math.min(...ref.map((x) => x.t));
           expect(b.minT).toBe(min);
           expect(bufferNextDue(b, 10)).toBe(min === Infinity ? Infinity : (Math.floor(min / 10) + 1) * 10);
-          expect(b.items.length).toBe(ref.length);
+          expect(bufferSize(b)).toBe(ref.length);
         }
       }),
       { numRuns: 300 },

@@ -32,6 +32,9 @@ const predArb: fc.Arbitrary<FieldPredicate> = fc.oneof(
   fc.record({ gte: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ lt: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ prefix: fc.constantFrom('x', 'y') }),
+  fc.record({ gt: fc.integer({ min: 0, max: 3 }), lte: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ regex: fc.constantFrom('^x', 'y$', 'z') }),
+  fc.constant({}),
 );
 
 const selArb = (named: boolean): fc.Arbitrary<Selector> =>

@@ -49,6 +49,25 @@ export function asciiString(b: Uint8Array, a: number, e: number): string {
 const INTERN_SLOTS = 1 << 15;
 /** Longer strings are not interned (compared byte by byte on a hit, rarely repeated). */
 const INTERN_MAX_LEN = 64;
+/**
+ * Interning hash of the bytes [a, e): every byte of short values; for longer ones the first,
+ * middle and last 4 bytes and the length (constant time: values are compared in full on a hit
+ * anyway, so a weaker hash only costs a miss on the rare values that differ elsewhere).
+ */
+function valueHash(b: Uint8Array, a: number, e: number): number {
+  let h = FNV_OFFSET;
+  const len = e - a;
+  if (len <= 12) {
+    for (let j = a; j < e; j++) h = Math.imul(h ^ b[j]!, FNV_PRIME);
+    return h;
+  }
+  const m = a + (len >> 1) - 2;
+  for (let j = a; j < a + 4; j++) h = Math.imul(h ^ b[j]!, FNV_PRIME);
+  for (let j = m; j < m + 4; j++) h = Math.imul(h ^ b[j]!, FNV_PRIME);
+  for (let j = e - 4; j < e; j++) h = Math.imul(h ^ b[j]!, FNV_PRIME);
+  return Math.imul(h ^ len, FNV_PRIME);
+}
+
 /** Slots of the pinned-string table (see createByteScanner's `pinned`). */
 const PIN_SLOTS = 1 << 10;
 
@@ -112,14 +131,12 @@ export function createByteScanner(keys: readonly string[], maxDepth: number, pin
   for (const p of pinned) {
     if (p.length === 0 || p.length > INTERN_MAX_LEN) continue;
     let ok = true;
-    let h = FNV_OFFSET;
     for (let j = 0; j < p.length; j++) {
       const c = p.charCodeAt(j);
       if (c > 0xff || STR_CLASS[c] !== 0) ok = false;
-      h = Math.imul(h ^ c, FNV_PRIME);
     }
     // A slot holds one string (the first pinned); the others are interned as usual.
-    if (ok) pins[h & (PIN_SLOTS - 1)] ??= p;
+    if (ok) pins[valueHash(Uint8Array.from(p, (ch) => ch.charCodeAt(0)), 0, p.length) & (PIN_SLOTS - 1)] ??= p;
   }
 
   function sameBytes(b: Uint8Array, a: number, kb: Uint8Array): boolean {
@@ -324,8 +341,7 @@ export function createByteScanner(keys: readonly string[], maxDepth: number, pin
     const e = vEnd[k]!;
     const len = e - a;
     if (len > INTERN_MAX_LEN) return asciiString(b, a, e);
-    let vh = FNV_OFFSET;
-    for (let j = a; j < e; j++) vh = Math.imul(vh ^ b[j]!, FNV_PRIME);
+    const vh = valueHash(b, a, e);
     const p = pins[vh & (PIN_SLOTS - 1)];
     if (p !== undefined && p.length === len) {
       let j = 0;

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createDecoder } from '../../../src/decode/decode.js';
 import { createFastDecoder } from '../../../src/decode/fast.js';
-import { compilePredicate, createMatcher, groupValue, neededEventNames, neededFields, neededFieldsByName } from '../../../src/match/index.js';
+import { compilePredicate, createMatcher, groupValue, neededEventNames, neededFields, neededFieldsByName, neededLiterals } from '../../../src/match/index.js';
 import { getField } from '../../../src/model/field-path.js';
 import type { LogEvent } from '../../../src/model/event.js';
 import { isDecodeError } from '../../../src/model/event.js';
@@ -108,7 +108,7 @@ describe('matcher against the oracle', () => {
         const ps = specs.map((s, i) => makePattern({ id: `p${i}`, ...s }));
         const m = createMatcher(ps);
         const full = createDecoder({});
-        const fast = createFastDecoder({ fields: neededFields(ps), fieldsByName: neededFieldsByName(ps), names: neededEventNames(ps), path: 'extract' });
+        const fast = createFastDecoder({ fields: neededFields(ps), fieldsByName: neededFieldsByName(ps), pinned: neededLiterals(ps), names: neededEventNames(ps), path: 'extract' });
         for (const e of events) {
           const text = line(e as never);
           const a = full(text);

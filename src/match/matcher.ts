@@ -16,7 +16,7 @@ import { compileFieldPath, type FieldGetter } from '../model/field-path.js';
 import { ROLE_FOLLOW_UP, ROLE_MATCH, ROLE_SUB, type Matcher, type MatchResult } from '../model/match.js';
 import { MISSING_GROUP_VALUE, type FieldPredicate, type Pattern, type Selector } from '../model/pattern.js';
 import { compilePredicate, predicateExpr, toNumber, type Predicate } from './predicate.js';
-import { compileSelector, fieldsMatch, selectorMatches, selectorNames, type CompiledSelector } from './selector.js';
+import { compileSelector, fieldsMatch, selectorMatches, type CompiledSelector } from './selector.js';
 
 interface CompiledPattern {
   readonly index: number;
@@ -421,86 +421,4 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
     for (let i = 0; i < getters.length; i++) vals[i] = undefined;
     return res;
   };
-}
-
-/** The detector's secondary selector, if any (ratio numerator, consecutive failure, follow_up). */
-function secondary(p: Pattern): Selector | undefined {
-  const d = p.detect;
-  return d.type === 'ratio' ? d.numerator : d.type === 'consecutive' ? d.failure : d.type === 'missing_follow_up' ? d.follow_up : undefined;
-}
-
-/** Every field path any pattern reads (where, secondary selectors, group_by, detect.field), sorted, unique. */
-export function neededFields(patterns: readonly Pattern[]): string[] {
-  const out = new Set<string>();
-  for (const p of patterns) {
-    for (const k of Object.keys(p.match.where ?? {})) out.add(k);
-    for (const k of Object.keys(secondary(p)?.where ?? {})) out.add(k);
-    for (const g of p.group_by) out.add(g);
-    if ('field' in p.detect) out.add(p.detect.field);
-  }
-  return [...out].sort();
-}
-
-/**
- * Per event name, the fields the patterns that can match an event of that name read (its
- * candidates in createMatcher: patterns selecting the name by `match` or `follow_up`, plus every
- * pattern accepting any name); `other`: the fields read for names no pattern names (the
- * any-name patterns'). The decoder extracts only these per event (src/decode/fast.ts
- * `fieldsByName`). A secondary selector (ratio numerator, consecutive failure) is tested only
- * on events its pattern's candidates list holds, so a pattern's whole field list covers it.
- */
-export function neededFieldsByName(patterns: readonly Pattern[]): { byName: Map<string, string[]>; other: string[] } {
-  const anyName = patterns.filter((p) => selectorNames(p.match) === null || (p.detect.type === 'missing_follow_up' && selectorNames(p.detect.follow_up) === null));
-  const other = neededFields(anyName);
-  const sets = new Map<string, Set<string>>();
-  for (const p of patterns) {
-    const names = [...(selectorNames(p.match) ?? []), ...(p.detect.type === 'missing_follow_up' ? (selectorNames(p.detect.follow_up) ?? []) : [])];
-    for (const n of names) {
-      let set = sets.get(n);
-      if (set === undefined) sets.set(n, (set = new Set(other)));
-      for (const f of neededFields([p])) set.add(f);
-    }
-  }
-  return { byName: new Map([...sets].map(([n, set]) => [n, [...set].sort()])), other };
-}
-
-/**
- * The string objects of the patterns' event names and predicate literals (equals, not_equals,
- * in, not_in), in every selector: the decoder returns these very objects for equal values
- * (src/decode/fast.ts `pinned`), so the matcher's name plans and `in` sets compare pointers.
- */
-export function neededLiterals(patterns: readonly Pattern[]): string[] {
-  const out = new Set<string>();
-  const add = (v: unknown): void => {
-    if (typeof v === 'string') out.add(v);
-  };
-  for (const p of patterns) {
-    const d = p.detect;
-    const sels = [p.match, d.type === 'ratio' ? d.numerator : d.type === 'consecutive' ? d.failure : d.type === 'missing_follow_up' ? d.follow_up : undefined];
-    for (const sel of sels) {
-      if (sel === undefined) continue;
-      for (const n of selectorNames(sel) ?? []) out.add(n);
-      for (const pred of Object.values(sel.where ?? {})) {
-        add(pred.equals);
-        add(pred.not_equals);
-        for (const v of pred.in ?? []) add(v);
-        for (const v of pred.not_in ?? []) add(v);
-      }
-    }
-  }
-  return [...out];
-}
-
-/** Every event name any pattern selects on, or null when some pattern accepts any name. */
-export function neededEventNames(patterns: readonly Pattern[]): string[] | null {
-  const out = new Set<string>();
-  for (const p of patterns) {
-    const sec = p.detect.type === 'missing_follow_up' ? p.detect.follow_up : undefined;
-    for (const sel of sec === undefined ? [p.match] : [p.match, sec]) {
-      const names = selectorNames(sel);
-      if (names === null) return null;
-      for (const n of names) out.add(n);
-    }
-  }
-  return [...out].sort();
 }

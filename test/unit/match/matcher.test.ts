@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePatterns } from '../../../src/config/load-patterns.js';
-import { createMatcher, groupValue, neededEventNames, neededFields } from '../../../src/match/matcher.js';
+import { createMatcher, groupValue } from '../../../src/match/matcher.js';
+import { neededEventNames, neededFields } from '../../../src/match/needed.js';
 import { compilePredicate, toNumber } from '../../../src/match/predicate.js';
 import type { LogEvent } from '../../../src/model/event.js';
 import { ROLE_MATCH, ROLE_SUB } from '../../../src/model/match.js';

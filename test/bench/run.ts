@@ -10,6 +10,7 @@ import { consumeScenario } from './consume.js';
 import { e2eScenario } from './e2e.js';
 import { burstScenario } from './burst.js';
 import { engineScenario } from './engine.js';
+import { engineIsolatedScenario } from './engine-isolated.js';
 import { latencyScenario } from './latency.js';
 import { memoryScenario } from './memory.js';
 import { restoreScenario } from './restore.js';
@@ -19,6 +20,7 @@ import { load } from './lib/measure.js';
 
 const SCENARIOS: Record<string, Scenario> = {
   engine: engineScenario,
+  'engine-isolated': engineIsolatedScenario,
   consume: consumeScenario,
   e2e: e2eScenario,
   memory: memoryScenario,

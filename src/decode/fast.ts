@@ -15,7 +15,8 @@
  *    Everything else goes to the full decoder, so errors (and their details) are the full
  *    decoder's own.
  *  - For a fast line, name/time/timeSource/partition are those of the full decoder (the same
- *    reader functions run on the extracted scalars), `needed` holds every interesting key with
+ *    reader functions run on the extracted scalars), `needed` holds every interesting key (with
+ *    `fieldsByName`: every field the patterns that can match this event name read) with
  *    exactly the value JSON.parse would give, and `fields` is JSON.parse of the same text,
  *    materialised lazily (only alert samples read it): the text is valid JSON, so it cannot throw.
  *

@@ -10,7 +10,7 @@ import { createFastDecoder } from './decode/fast.js';
 import type { DecodePath } from './decode/fast.js';
 import { createEngine } from './engine/engine.js';
 import type { Engine, EngineOptions, EngineStats } from './engine/engine.js';
-import { createMatcher, neededEventNames, neededFields, neededFieldsByName, neededLiterals } from './match/index.js';
+import { createMatcher, decoderFieldsFor } from './match/index.js';
 import type { DecodeError, DecodeErrorReason } from './model/event.js';
 import { isDecodeError } from './model/event.js';
 import type { Matcher } from './model/match.js';
@@ -97,7 +97,7 @@ export interface Detection {
 }
 
 export function createDetection(patterns: readonly Pattern[], opts: DetectionOptions = {}): Detection {
-  const decoder = createFastDecoder({ ...opts.decode, fields: neededFields(patterns), fieldsByName: neededFieldsByName(patterns), pinned: neededLiterals(patterns), names: neededEventNames(patterns), path: opts.decodePath ?? 'extract' });
+  const decoder = createFastDecoder({ ...opts.decode, ...decoderFieldsFor(patterns), path: opts.decodePath ?? 'extract' });
   const matcher: Matcher = createMatcher([...patterns]);
   const engine = createEngine(patterns, opts.engine ?? {});
   const from = opts.from ?? -Infinity;

@@ -68,6 +68,13 @@ function valueHash(b: Uint8Array, a: number, e: number): number {
   return Math.imul(h ^ len, FNV_PRIME);
 }
 
+/** True when the string `s` is the ASCII bytes [a, a + len) of `b`. */
+function equalsBytes(s: string, b: Uint8Array, a: number, len: number): boolean {
+  if (s.length !== len) return false;
+  for (let j = 0; j < len; j++) if (s.charCodeAt(j) !== b[a + j]) return false;
+  return true;
+}
+
 /** Slots of the pinned-string table (see createByteScanner's `pinned`). */
 const PIN_SLOTS = 1 << 10;
 
@@ -343,18 +350,10 @@ export function createByteScanner(keys: readonly string[], maxDepth: number, pin
     if (len > INTERN_MAX_LEN) return asciiString(b, a, e);
     const vh = valueHash(b, a, e);
     const p = pins[vh & (PIN_SLOTS - 1)];
-    if (p !== undefined && p.length === len) {
-      let j = 0;
-      while (j < len && p.charCodeAt(j) === b[a + j]) j++;
-      if (j === len) return p;
-    }
+    if (p !== undefined && equalsBytes(p, b, a, len)) return p;
     const slot = (vh ^ Math.imul(k + 1, 0x9e3779b1)) & (INTERN_SLOTS - 1);
     const s = interned[slot];
-    if (s !== undefined && s.length === len) {
-      let j = 0;
-      while (j < len && s.charCodeAt(j) === b[a + j]) j++;
-      if (j === len) return s;
-    }
+    if (s !== undefined && equalsBytes(s, b, a, len)) return s;
     const v = asciiString(b, a, e);
     interned[slot] = v;
     return v;

@@ -9,7 +9,7 @@ import { emptyEvaluation } from '../detect/detector.js';
 import type { Detector, Evaluation } from '../detect/detector.js';
 import type { LogEvent } from '../model/event.js';
 import type { MatchResult } from '../model/match.js';
-import { OVERFLOW_GROUP_KEY } from '../model/pattern.js';
+import { OVERFLOW_GROUP_KEY, groupFromKey } from '../model/pattern.js';
 import type { Pattern } from '../model/pattern.js';
 import type { AlertTransition } from '../model/transition.js';
 import { nextBoundaryAfter } from '../window/window-state.js';
@@ -180,12 +180,7 @@ export class PatternRuntime {
    * values in group_by order (src/match), so the record is not stored per group.
    */
   groupRecord(key: string): Record<string, string> {
-    if (key === OVERFLOW_GROUP_KEY) return { ...this.overflowGroup };
-    const values = JSON.parse(key) as string[];
-    const out: Record<string, string> = {};
-    const fields = this.pattern.group_by;
-    for (let i = 0; i < fields.length; i++) out[fields[i]!] = values[i]!;
-    return out;
+    return key === OVERFLOW_GROUP_KEY ? { ...this.overflowGroup } : groupFromKey(this.pattern, key);
   }
 
   private addGroup(key: string, createdAt: number, implicit: boolean): GroupRuntime {

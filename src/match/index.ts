@@ -1,5 +1,5 @@
 export { createMatcher, groupValue } from './matcher.js';
-export { neededFields, neededEventNames, neededFieldsByName, neededLiterals } from './needed.js';
+export { decoderFieldsFor, neededFields, neededEventNames, neededFieldsByName, neededLiterals } from './needed.js';
 export { compileSelector, selectorMatches, fieldsMatch } from './selector.js';
 export type { CompiledSelector, FieldTest } from './selector.js';
 export { compilePredicate, toNumber } from './predicate.js';

@@ -12,6 +12,13 @@ function secondary(p: Pattern): Selector | undefined {
   return d.type === 'ratio' ? d.numerator : d.type === 'consecutive' ? d.failure : d.type === 'missing_follow_up' ? d.follow_up : undefined;
 }
 
+/** The event names a pattern selects by `match` or `follow_up` (missing_follow_up); null = any name. */
+function selectedNames(p: Pattern): string[] | null {
+  const m = selectorNames(p.match);
+  const f = p.detect.type === 'missing_follow_up' ? selectorNames(p.detect.follow_up) : [];
+  return m === null || f === null ? null : [...m, ...f];
+}
+
 /** Every field path any pattern reads (where, secondary selectors, group_by, detect.field), sorted, unique. */
 export function neededFields(patterns: readonly Pattern[]): string[] {
   const out = new Set<string>();
@@ -33,15 +40,17 @@ export function neededFields(patterns: readonly Pattern[]): string[] {
  * on events its pattern's candidates list holds, so a pattern's whole field list covers it.
  */
 export function neededFieldsByName(patterns: readonly Pattern[]): { byName: Map<string, string[]>; other: string[] } {
-  const anyName = patterns.filter((p) => selectorNames(p.match) === null || (p.detect.type === 'missing_follow_up' && selectorNames(p.detect.follow_up) === null));
-  const other = neededFields(anyName);
+  const other = neededFields(patterns.filter((p) => selectedNames(p) === null));
   const sets = new Map<string, Set<string>>();
   for (const p of patterns) {
-    const names = [...(selectorNames(p.match) ?? []), ...(p.detect.type === 'missing_follow_up' ? (selectorNames(p.detect.follow_up) ?? []) : [])];
+    // An any-name pattern's fields are in `other`, which every name's set starts from.
+    const names = selectedNames(p);
+    if (names === null) continue;
+    const fields = neededFields([p]);
     for (const n of names) {
       let set = sets.get(n);
       if (set === undefined) sets.set(n, (set = new Set(other)));
-      for (const f of neededFields([p])) set.add(f);
+      for (const f of fields) set.add(f);
     }
   }
   return { byName: new Map([...sets].map(([n, set]) => [n, [...set].sort()])), other };
@@ -72,16 +81,21 @@ export function neededLiterals(patterns: readonly Pattern[]): string[] {
   return [...out];
 }
 
+/**
+ * Everything the fast decoder needs from a pattern set (src/decode/fast.ts options `fields`,
+ * `fieldsByName`, `pinned`, `names`): one call for the service, the combiner and replay.
+ */
+export function decoderFieldsFor(patterns: readonly Pattern[]): { fields: string[]; fieldsByName: ReturnType<typeof neededFieldsByName>; pinned: string[]; names: string[] | null } {
+  return { fields: neededFields(patterns), fieldsByName: neededFieldsByName(patterns), pinned: neededLiterals(patterns), names: neededEventNames(patterns) };
+}
+
 /** Every event name any pattern selects on, or null when some pattern accepts any name. */
 export function neededEventNames(patterns: readonly Pattern[]): string[] | null {
   const out = new Set<string>();
   for (const p of patterns) {
-    const sec = p.detect.type === 'missing_follow_up' ? p.detect.follow_up : undefined;
-    for (const sel of sec === undefined ? [p.match] : [p.match, sec]) {
-      const names = selectorNames(sel);
-      if (names === null) return null;
-      for (const n of names) out.add(n);
-    }
+    const names = selectedNames(p);
+    if (names === null) return null;
+    for (const n of names) out.add(n);
   }
   return [...out].sort();
 }

@@ -16,7 +16,7 @@ import { createDetector } from '../detect/create-detector.js';
 import type { DecodeOptions } from '../decode/index.js';
 import { createFastDecoder } from '../decode/fast.js';
 import type { DecodePath } from '../decode/fast.js';
-import { createMatcher, neededEventNames, neededFields, neededFieldsByName, neededLiterals } from '../match/index.js';
+import { createMatcher, decoderFieldsFor } from '../match/index.js';
 import type { DecodeError, DecodeErrorReason, LogEvent } from '../model/event.js';
 import { isDecodeError } from '../model/event.js';
 import { compileFieldPath } from '../model/field-path.js';
@@ -86,7 +86,7 @@ export class Combiner {
   constructor(patterns: readonly Pattern[], o: CombinerOptions) {
     if (!(o.partitions >= 1)) throw new RangeError(`partials partitions must be >= 1 (got ${o.partitions})`);
     this.partitions = o.partitions;
-    this.decode = createFastDecoder({ ...o.decode, fields: neededFields(patterns), fieldsByName: neededFieldsByName(patterns), pinned: neededLiterals(patterns), names: neededEventNames(patterns), path: o.decodePath ?? 'extract' });
+    this.decode = createFastDecoder({ ...o.decode, ...decoderFieldsFor(patterns), path: o.decodePath ?? 'extract' });
     this.matcher = createMatcher([...patterns]);
     for (const p of patterns) this.redact.set(p.id, p.redact);
     this.infos = patterns.map((p) => {

@@ -21,8 +21,6 @@ export interface MetricEmitterOptions {
   maxRemembered?: number;
 }
 
-export { groupFromKey };
-
 export class MetricEmitter {
   readonly #o: MetricEmitterOptions;
   readonly #last = new Map<string, number>();

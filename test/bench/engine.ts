@@ -18,7 +18,7 @@ import { parse } from 'yaml';
 import { loadPatterns } from '../../src/config/index.js';
 import { createFastDecoder, DECODE_PATHS } from '../../src/decode/fast.js';
 import { createEngine } from '../../src/engine/engine.js';
-import { createMatcher, neededEventNames, neededFields, neededFieldsByName, neededLiterals } from '../../src/match/index.js';
+import { createMatcher, decoderFieldsFor } from '../../src/match/index.js';
 import { isDecodeError } from '../../src/model/event.js';
 import type { LogEvent } from '../../src/model/event.js';
 import type { MatchResult } from '../../src/model/match.js';
@@ -146,13 +146,10 @@ async function stages(sets: Record<string, Pattern[]>, paths: readonly DecodePat
   const out: Record<string, number[]> = {};
   const add = (k: string, ns: number): void => void (out[k] ??= []).push(ns / n);
   for (const [setName, set] of Object.entries(sets)) {
-    const fields = neededFields(set);
-    const names = neededEventNames(set);
-    const fieldsByName = neededFieldsByName(set);
-    const pinned = neededLiterals(set);
-    const decoders = paths.map((p) => [p, createFastDecoder({ fields, fieldsByName, pinned, names, path: p })] as const);
+    const given = decoderFieldsFor(set);
+    const decoders = paths.map((p) => [p, createFastDecoder({ ...given, path: p })] as const);
     // Match and engine stages run on the events the pipeline gives them (extract: `needed` records).
-    const full = createFastDecoder({ fields, fieldsByName, pinned, names, path: 'extract' });
+    const full = createFastDecoder({ ...given, path: 'extract' });
     const evs: LogEvent[] = [];
     for (let i = 0; i < n; i++) {
       const e = full(d.buf.subarray(d.starts[i]!, d.ends[i]!));

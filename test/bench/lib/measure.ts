@@ -75,20 +75,8 @@ export async function timed<T>(fn: () => T): Promise<Timed<T>> {
   const endMark = performance.now();
   const heapUsedMb = Math.round(process.memoryUsage().heapUsed / 1048576);
   await drainGc();
-  const gc: GcTotals = { count: 0, totalMs: 0, maxMs: 0, byKind: {} };
-  for (const e of entries) {
-    if (e.start < startMark || e.start > endMark) continue;
-    gc.count++;
-    gc.totalMs += e.duration;
-    if (e.duration > gc.maxMs) gc.maxMs = e.duration;
-    const k = (gc.byKind[e.kind] ??= { count: 0, totalMs: 0 });
-    k.count++;
-    k.totalMs += e.duration;
-  }
+  const gc = gcTotals(entries.filter((e) => e.start >= startMark && e.start <= endMark));
   entries.length = 0;
-  gc.totalMs = round(gc.totalMs, 1);
-  gc.maxMs = round(gc.maxMs, 2);
-  for (const k of Object.values(gc.byKind)) k.totalMs = round(k.totalMs, 1);
   return { ns, cpuNs: s1.cpuNs - s0.cpuNs, waitNs: s1.waitNs - s0.waitNs, gc, heapUsedMb, value };
 }
 

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/detect/detector.js';
 import type { Pattern } from '../../../src/model/pattern.js';
-import { MetricEmitter, groupFromKey } from '../../../src/sink/metric-emitter.js';
+import { groupFromKey } from '../../../src/model/pattern.js';
+import { MetricEmitter } from '../../../src/sink/metric-emitter.js';
 
 const pattern = { id: 'svc-errors', group_by: ['service', 'region'] } as unknown as Pattern;
 const MIN = 60_000;

@@ -126,7 +126,6 @@ export class PatternRuntime {
   skipMin = SKIP_MIN_BOUNDARIES;
   private readonly scratch: Evaluation = emptyEvaluation();
   private readonly cfg: LifecycleConfig;
-  private readonly overflowGroup: Readonly<Record<string, string>>;
 
   constructor(
     readonly pattern: Pattern,
@@ -138,7 +137,6 @@ export class PatternRuntime {
     this.detector = createDetector(pattern, opts);
     this.resolution = this.detector.resolution;
     this.cfg = pattern;
-    this.overflowGroup = Object.fromEntries(pattern.group_by.map((f) => [f, OVERFLOW_GROUP_KEY]));
     this.seqCap = Math.max(1024, pattern.max_groups * SEQ_MEMORY_FACTOR);
   }
 
@@ -180,7 +178,7 @@ export class PatternRuntime {
    * values in group_by order (src/match), so the record is not stored per group.
    */
   groupRecord(key: string): Record<string, string> {
-    return key === OVERFLOW_GROUP_KEY ? { ...this.overflowGroup } : groupFromKey(this.pattern, key);
+    return groupFromKey(this.pattern, key);
   }
 
   private addGroup(key: string, createdAt: number, implicit: boolean): GroupRuntime {

@@ -203,10 +203,15 @@ export const MISSING_GROUP_VALUE = '__missing__';
 /** The bucket groups beyond `max_groups` go to. */
 export const OVERFLOW_GROUP_KEY = '__overflow__';
 
-/** The group fields of a group key (`JSON.stringify(values)` in the order of `group_by`). */
+/**
+ * The group fields of a group key (`JSON.stringify(values)` in the order of `group_by`). The
+ * overflow group (OVERFLOW_GROUP_KEY, not JSON) gives every group_by field `__overflow__`, as
+ * its alerts carry it, so its metric documents name the same group.
+ */
 export function groupFromKey(pattern: Pick<Pattern, 'group_by'>, groupKey: string): Record<string, string> {
   const fields = pattern.group_by;
   if (fields.length === 0) return {};
+  if (groupKey === OVERFLOW_GROUP_KEY) return Object.fromEntries(fields.map((f) => [f, OVERFLOW_GROUP_KEY]));
   let values: unknown;
   try {
     values = JSON.parse(groupKey);

@@ -4,6 +4,7 @@ import type { Engine } from '../../../src/engine/engine.js';
 import type { LogEvent } from '../../../src/model/event.js';
 import type { Pattern } from '../../../src/model/pattern.js';
 import type { AlertTransition } from '../../../src/model/transition.js';
+import { MetricEmitter } from '../../../src/sink/metric-emitter.js';
 import { DAY0, at, brief, ev, makePattern, testMatcher } from './helpers.js';
 
 function feed(engine: Engine, patterns: readonly Pattern[], events: readonly LogEvent[]): AlertTransition[] {
@@ -129,6 +130,23 @@ describe('engine: lateness, overflow, eviction', () => {
       '00:00:02 cap {"u":"a"} inactive->firing seq=1 r=0',
       '00:00:02 cap {"u":"__overflow__"} inactive->firing seq=1 r=0',
     ]);
+  });
+
+  it('metric documents of the overflow group name the same group as its alerts', () => {
+    const p = makePattern({
+      id: 'cap',
+      group_by: ['u'],
+      max_groups: 1,
+      detect: { type: 'threshold', window: 10_000, resolution: 1_000, op: '>=', value: 2 },
+    });
+    const em = new MetricEmitter({ intervalMs: 1_000 });
+    const engine = createEngine([p], { onEvaluate: em.onEvaluate, onEvaluateEveryMs: 1_000 });
+    const out = feed(engine, [p], [ev(1_000, { u: 'a' }), ev(1_100, { u: 'b' }), ev(1_200, { u: 'c' }), ev(3_000, { u: 'z' })]);
+    const overflowAlert = out.find((t) => t.group.u === '__overflow__');
+    expect(overflowAlert?.group).toEqual({ u: '__overflow__' });
+    const docs = em.drain().filter((r) => r.group_key === '__overflow__');
+    expect(docs.length).toBeGreaterThan(0);
+    for (const d of docs) expect(d.group).toEqual(overflowAlert!.group);
   });
 
   it('evicts idle groups and continues the incident sequence afterwards', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/detect/detector.js';
 import type { Pattern } from '../../../src/model/pattern.js';
-import { groupFromKey } from '../../../src/model/pattern.js';
+import { OVERFLOW_GROUP_KEY, groupFromKey } from '../../../src/model/pattern.js';
 import { MetricEmitter } from '../../../src/sink/metric-emitter.js';
 
 const pattern = { id: 'svc-errors', group_by: ['service', 'region'] } as unknown as Pattern;
@@ -87,6 +87,9 @@ describe('groupFromKey', () => {
     expect(groupFromKey(pattern, key('api', 'us'))).toEqual({ service: 'api', region: 'us' });
     expect(groupFromKey(pattern, JSON.stringify(['api']))).toEqual({ service: 'api', region: '' });
     expect(groupFromKey(pattern, 'not json')).toEqual({});
+    // The overflow group: the record its alerts carry (engine PatternRuntime.groupRecord).
+    expect(groupFromKey(pattern, OVERFLOW_GROUP_KEY)).toEqual({ service: '__overflow__', region: '__overflow__' });
+    expect(groupFromKey({ ...pattern, group_by: [] } as Pattern, OVERFLOW_GROUP_KEY)).toEqual({});
     expect(groupFromKey({ ...pattern, group_by: [] } as Pattern, key('x'))).toEqual({});
   });
 });

@@ -75,8 +75,8 @@ function equalsBytes(s: string, b: Uint8Array, a: number, len: number): boolean 
   return true;
 }
 
-/** Slots of the pinned-string table (see createByteScanner's `pinned`). */
-const PIN_SLOTS = 1 << 10;
+/** Minimum slots of the pinned-string table (see createByteScanner's `pinned`); >= 8 per string. */
+const PIN_MIN_SLOTS = 1 << 10;
 
 export interface ByteScanner {
   /** Scans `b`; true when it is a plain line (see above). Values stay readable until the next scan. */
@@ -134,7 +134,14 @@ export function createByteScanner(keys: readonly string[], maxDepth: number, pin
   let gen = 0;
   let buf: Uint8Array = new Uint8Array(0);
   const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
-  const pins: (string | undefined)[] = new Array<string | undefined>(PIN_SLOTS);
+  // Open addressing (linear probing), at most 1/8 full: every pinned string gets a slot, so two
+  // literals whose hashes collide (with the 21 bundled patterns: 'ignored' and '/readyz') are
+  // both returned as the patterns' objects. A value that is not pinned stops at the first empty
+  // slot: one probe almost always.
+  let pinSlots = PIN_MIN_SLOTS;
+  while (pinSlots < 8 * pinned.length) pinSlots <<= 1;
+  const pinMask = pinSlots - 1;
+  const pins: (string | undefined)[] = new Array<string | undefined>(pinSlots);
   for (const p of pinned) {
     if (p.length === 0 || p.length > INTERN_MAX_LEN) continue;
     let ok = true;
@@ -142,8 +149,10 @@ export function createByteScanner(keys: readonly string[], maxDepth: number, pin
       const c = p.charCodeAt(j);
       if (c > 0xff || STR_CLASS[c] !== 0) ok = false;
     }
-    // A slot holds one string (the first pinned); the others are interned as usual.
-    if (ok) pins[valueHash(Uint8Array.from(p, (ch) => ch.charCodeAt(0)), 0, p.length) & (PIN_SLOTS - 1)] ??= p;
+    if (!ok) continue;
+    let slot = valueHash(Uint8Array.from(p, (ch) => ch.charCodeAt(0)), 0, p.length) & pinMask;
+    while (pins[slot] !== undefined && pins[slot] !== p) slot = (slot + 1) & pinMask;
+    pins[slot] = p;
   }
 
   function sameBytes(b: Uint8Array, a: number, kb: Uint8Array): boolean {
@@ -349,8 +358,11 @@ export function createByteScanner(keys: readonly string[], maxDepth: number, pin
     const len = e - a;
     if (len > INTERN_MAX_LEN) return asciiString(b, a, e);
     const vh = valueHash(b, a, e);
-    const p = pins[vh & (PIN_SLOTS - 1)];
-    if (p !== undefined && equalsBytes(p, b, a, len)) return p;
+    for (let slot = vh & pinMask; ; slot = (slot + 1) & pinMask) {
+      const p = pins[slot];
+      if (p === undefined) break;
+      if (equalsBytes(p, b, a, len)) return p;
+    }
     const slot = (vh ^ Math.imul(k + 1, 0x9e3779b1)) & (INTERN_SLOTS - 1);
     const s = interned[slot];
     if (s !== undefined && equalsBytes(s, b, a, len)) return s;

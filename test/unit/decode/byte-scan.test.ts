@@ -84,6 +84,28 @@ describe('byte scanner', () => {
       { numRuns: 200 },
     );
   });
+
+  it('reads every pinned string exactly when their hashes collide (the pin table probes)', () => {
+    // 3,000 pinned strings: many share a hash slot, so lookups walk probe chains; every read
+    // must still give the line's value (whether the object returned is the pinned one is not
+    // observable from JS: it only makes the matcher's Set/Map lookups compare pointers).
+    const pinned = Array.from({ length: 3_000 }, (_, i) => `lit-${(i * 7919).toString(36)}`);
+    const s = createByteScanner(KEYS, 4, pinned);
+    for (const p of pinned) {
+      expect(s.scan(Buffer.from(JSON.stringify({ route: p })))).toBe(true);
+      expect(s.str(2)).toBe(p);
+    }
+    for (const v of ['not-pinned', 'lit-', 'lit-0x', pinned[5]!.slice(0, -1)]) {
+      expect(s.scan(Buffer.from(JSON.stringify({ route: v })))).toBe(true);
+      expect(s.str(2)).toBe(v);
+    }
+    // The two bundled literals whose hashes share a slot of the smallest table.
+    const two = createByteScanner(KEYS, 4, ['ignored', '/readyz']);
+    for (const v of ['ignored', '/readyz']) {
+      two.scan(Buffer.from(JSON.stringify({ route: v })));
+      expect(two.str(2)).toBe(v);
+    }
+  });
 });
 
 describe('parseIsoTimestampBytes', () => {

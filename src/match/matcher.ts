@@ -31,6 +31,8 @@ interface CompiledPattern {
   readonly cache: Map<string, GroupEntry>;
   /** No group_by: the results per roles. */
   readonly ungrouped: GroupEntry;
+  /** One-field group_by: the frozen group record of a value (one object shape per pattern). */
+  readonly groupRecord: (v: string) => Readonly<Record<string, string>>;
 }
 
 /**
@@ -75,7 +77,25 @@ function compile(p: Pattern, index: number): CompiledPattern {
     groupGetters: p.group_by.map(compileFieldPath),
     cache: new Map(),
     ungrouped: newEntry(EMPTY_KEY, NO_GROUP),
+    groupRecord: p.group_by.length === 1 ? groupRecordFactory(p.group_by[0]!) : () => NO_GROUP,
   };
+}
+
+/**
+ * `v => Object.freeze({ <field>: v })` as one generated object literal: a computed-key literal
+ * builds each record through a property add (a new group of a high-cardinality group_by, such
+ * as one per paying org, pays it at every first sight). The field name is embedded with
+ * JSON.stringify, so any key text is a string literal, never code.
+ */
+/** `o[k] = v` as an own property also for k = `__proto__` (whose assignment sets the prototype). */
+function setOwn(o: Record<string, string>, k: string, v: string): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function groupRecordFactory(field: string): (v: string) => Readonly<Record<string, string>> {
+  if (field in Object.prototype) return (v) => Object.freeze(Object.defineProperty({}, field, { value: v, enumerable: true, writable: true, configurable: true }) as Record<string, string>);
+  return new Function('v', `return Object.freeze({ ${JSON.stringify(field)}: v });`) as (v: string) => Readonly<Record<string, string>>;
 }
 
 function fromEntry(cp: CompiledPattern, g: GroupEntry, roles: number): MatchResult {
@@ -92,7 +112,7 @@ function result(cp: CompiledPattern, ev: LogEvent, f: Readonly<Record<string, un
     let g = cp.cache.get(v);
     if (g === undefined) {
       if (cp.cache.size >= GROUP_CACHE_MAX) cp.cache.clear();
-      g = newEntry(JSON.stringify([v]), Object.freeze({ [cp.groupFields[0]!]: v }));
+      g = newEntry(JSON.stringify([v]), cp.groupRecord(v));
       cp.cache.set(v, g);
     }
     return fromEntry(cp, g, roles);
@@ -102,7 +122,7 @@ function result(cp: CompiledPattern, ev: LogEvent, f: Readonly<Record<string, un
   for (let i = 0; i < n; i++) {
     const v = groupValue(cp.groupGetters[i]!(f));
     values[i] = v;
-    group[cp.groupFields[i]!] = v;
+    setOwn(group, cp.groupFields[i]!, v);
   }
   return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group };
 }
@@ -116,7 +136,7 @@ function entryFromValues(cp: CompiledPattern, slots: readonly number[], vals: re
   let g = cp.cache.get(v);
   if (g === undefined) {
     if (cp.cache.size >= GROUP_CACHE_MAX) cp.cache.clear();
-    g = newEntry(JSON.stringify([v]), Object.freeze({ [cp.groupFields[0]!]: v }));
+    g = newEntry(JSON.stringify([v]), cp.groupRecord(v));
     cp.cache.set(v, g);
   }
   return g;
@@ -132,7 +152,7 @@ function resultFromValues(cp: CompiledPattern, roles: number, slots: readonly nu
   for (let i = 0; i < n; i++) {
     const v = groupValue(vals[slots[i]!]);
     values[i] = v;
-    group[cp.groupFields[i]!] = v;
+    setOwn(group, cp.groupFields[i]!, v);
   }
   return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group };
 }

@@ -219,6 +219,7 @@ export function groupFromKey(pattern: Pick<Pattern, 'group_by'>, groupKey: strin
     return {};
   }
   const out: Record<string, string> = {};
-  if (Array.isArray(values)) fields.forEach((f, i) => (out[f] = String(values[i] ?? '')));
+  // Own properties also for a group_by field named `__proto__` (an assignment would set the prototype).
+  if (Array.isArray(values)) fields.forEach((f, i) => Object.defineProperty(out, f, { value: String(values[i] ?? ''), enumerable: true, writable: true, configurable: true }));
   return out;
 }

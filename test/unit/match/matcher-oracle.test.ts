@@ -60,7 +60,8 @@ const detectArb: fc.Arbitrary<Detect> = fc.oneof(
 
 const patternArb = fc.record({
   match: fc.oneof({ weight: 4, arbitrary: selArb(true) }, { weight: 1, arbitrary: selArb(false) }),
-  group_by: fc.subarray(['s', 'k', 'g'], { maxLength: 2 }),
+  // constructor and __proto__: group records must hold them as own properties (matcher groupRecordFactory).
+  group_by: fc.subarray(['s', 'k', 'g', 'constructor', '__proto__'], { maxLength: 2 }),
   detect: detectArb,
 });
 

@@ -90,6 +90,10 @@ describe('groupFromKey', () => {
     // The overflow group: the record its alerts carry (engine PatternRuntime.groupRecord).
     expect(groupFromKey(pattern, OVERFLOW_GROUP_KEY)).toEqual({ service: '__overflow__', region: '__overflow__' });
     expect(groupFromKey({ ...pattern, group_by: [] } as Pattern, OVERFLOW_GROUP_KEY)).toEqual({});
+    // A group_by field named __proto__ is an own property, not the record's prototype.
+    const proto = groupFromKey({ ...pattern, group_by: ['__proto__', 'region'] } as Pattern, key('api', 'us'));
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.entries(proto)).toEqual([['__proto__', 'api'], ['region', 'us']]);
     expect(groupFromKey({ ...pattern, group_by: [] } as Pattern, key('x'))).toEqual({});
   });
 });

@@ -13,8 +13,6 @@ import { OVERFLOW_GROUP_KEY, groupFromKey } from '../model/pattern.js';
 import type { Pattern } from '../model/pattern.js';
 import type { AlertTransition } from '../model/transition.js';
 import { nextBoundaryAfter } from '../window/window-state.js';
-import { BoundaryHeap, SleepSchedule } from './sleep-schedule.js';
-import type { Schedulable } from './sleep-schedule.js';
 
 /** Group key of the single group of a pattern without group_by (as produced by match). */
 export const UNGROUPED_KEY = '[]';
@@ -25,21 +23,14 @@ export const UNGROUPED_KEY = '[]';
  * stored but derived from the key when a transition or snapshot needs it (groupRecord); and
  * its alert lifecycle state is allocated only when its condition first holds (see `alert`).
  */
-export class GroupRuntime extends SampleRing implements Schedulable {
+export class GroupRuntime extends SampleRing {
   /** Alert key hash, computed at the group's first transition. */
   hash: string | null = null;
   /** First boundary at which the group must be evaluated again (sleeping groups); -Infinity = the next one. */
   wake = -Infinity;
-  /** Scheduling state (src/engine/sleep-schedule.ts). */
-  awake = false;
-  heapKey = NaN;
-  dueAt = NaN;
-  live = true;
 
   constructor(
     readonly key: string,
-    /** Creation order within the pattern (the order of its group Map). */
-    readonly seq: number,
     readonly det: unknown,
     /**
      * null: the fresh lifecycle (inactive, seq 0) of a group whose condition has not held yet.
@@ -121,10 +112,6 @@ export class PatternRuntime {
   overflow = 0;
   evicted = 0;
   private realGroups = 0;
-  /** Due groups per boundary (sleeping groups are not visited); rebuilt after a restore or a long-gap batch. */
-  private readonly schedule = new SleepSchedule<GroupRuntime>();
-  private scheduleDirty = false;
-  private nextSeq = 0;
   /**
    * Incident counters of evicted groups, least recently evicted first, at most
    * max_groups * SEQ_MEMORY_FACTOR. Beyond that the oldest is forgotten: a key that comes back
@@ -175,7 +162,7 @@ export class PatternRuntime {
     if (g === undefined) g = this.groupFor(m, ev.time);
     this.detector.observe(g.det, ev, m.roles);
     g.push(ev);
-    this.schedule.wakeNow(g);
+    g.wake = -Infinity;
   }
 
   private groupFor(m: MatchResult, time: number): GroupRuntime {
@@ -198,16 +185,14 @@ export class PatternRuntime {
     const seq = this.seqs.get(key) ?? 0;
     if (seq > 0) this.seqs.delete(key);
     const det = this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0, key });
-    const g = new GroupRuntime(key, this.nextSeq++, det, seq > 0 ? newLifecycleState(seq) : null);
+    const g = new GroupRuntime(key, det, seq > 0 ? newLifecycleState(seq) : null);
     this.groups.set(key, g);
-    this.schedule.wakeNow(g);
     if (key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     return g;
   }
 
   private evict(g: GroupRuntime): void {
     this.groups.delete(g.key);
-    g.live = false;
     if (g.key !== OVERFLOW_GROUP_KEY) this.realGroups--;
     if (g.alert !== null && g.alert.seq > 0) {
       this.seqs.delete(g.key);
@@ -231,16 +216,13 @@ export class PatternRuntime {
         return;
       }
       const T = this.nextT;
-      if (this.scheduleDirty) {
-        this.schedule.rebuild(this.groups.values(), T);
-        this.scheduleDirty = false;
-      }
-      // The groups with wake <= T, in group order (sleepGrid 0: every group, every boundary).
-      const due = this.schedule.due(T);
-      for (let i = 0; i < due.length; i++) {
-        const g = due[i]!;
-        if (this.evaluateGroup(g, T, out, watermark)) continue;
-        this.schedule.sleep(g, this.sleepGrid === 0 ? T + res : this.wakeAt(g, T, watermark), T + res);
+      if (this.sleepGrid === 0) {
+        for (const g of this.groups.values()) this.evaluateGroup(g, T, out, watermark);
+      } else {
+        for (const g of this.groups.values()) {
+          if (g.wake > T || this.evaluateGroup(g, T, out, watermark)) continue;
+          g.wake = this.wakeAt(g, T, watermark);
+        }
       }
       this.nextT += res;
     }
@@ -256,14 +238,12 @@ export class PatternRuntime {
     const res = this.resolution;
     const start = this.nextT;
     const gs = [...this.groups.values()];
-    const heap = new BoundaryHeap<number>();
-    // Group wakes change below: the due-group schedule starts over at the next boundary.
-    this.scheduleDirty = true;
+    const heap = new BoundaryHeap();
     for (let i = 0; i < gs.length; i++) {
       // A sleeping group starts where stepping would evaluate it next.
       const w = gs[i]!.wake;
-      if (w <= start) heap.push(start, i, i);
-      else if (w <= watermark) heap.push(w, i, i);
+      if (w <= start) heap.push(start, i);
+      else if (w <= watermark) heap.push(w, i);
     }
     while (heap.size > 0) {
       const T = heap.topT();
@@ -271,7 +251,7 @@ export class PatternRuntime {
       const g = gs[i]!;
       if (this.evaluateGroup(g, T, out, watermark)) continue;
       const next = this.wakeAt(g, T, watermark, false);
-      if (next <= watermark) heap.push(next, i, i);
+      if (next <= watermark) heap.push(next, i);
       // Past the batch: evaluated at the next boundary, then sleeping again (on the hook's grid too).
       else g.wake = -Infinity;
     }
@@ -344,9 +324,7 @@ export class PatternRuntime {
   }
 
   restore(s: PatternSnapshot): void {
-    for (const g of this.groups.values()) g.live = false;
     this.groups.clear();
-    this.scheduleDirty = true;
     this.seqs.clear();
     this.realGroups = 0;
     this.nextT = s.nextT ?? NaN;
@@ -356,8 +334,73 @@ export class PatternRuntime {
     for (const gs of s.groups) {
       const a = gs.alert;
       const fresh = a.phase === 'inactive' && a.seq === 0 && !a.cond && (a.changes ?? []).length === 0;
-      this.groups.set(gs.key, new GroupRuntime(gs.key, this.nextSeq++, this.detector.restore(gs.det), fresh ? null : restoreLifecycle(a)));
+      this.groups.set(gs.key, new GroupRuntime(gs.key, this.detector.restore(gs.det), fresh ? null : restoreLifecycle(a)));
       if (gs.key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     }
+  }
+}
+
+/** Binary min-heap of (boundary, group index), ordered by boundary then index. */
+class BoundaryHeap {
+  private readonly ts: number[] = [];
+  private readonly is: number[] = [];
+
+  get size(): number {
+    return this.ts.length;
+  }
+
+  topT(): number {
+    return this.ts[0]!;
+  }
+
+  private less(a: number, b: number): boolean {
+    const ta = this.ts[a]!;
+    const tb = this.ts[b]!;
+    return ta < tb || (ta === tb && this.is[a]! < this.is[b]!);
+  }
+
+  private swap(a: number, b: number): void {
+    const t = this.ts[a]!;
+    this.ts[a] = this.ts[b]!;
+    this.ts[b] = t;
+    const i = this.is[a]!;
+    this.is[a] = this.is[b]!;
+    this.is[b] = i;
+  }
+
+  push(T: number, i: number): void {
+    this.ts.push(T);
+    this.is.push(i);
+    let k = this.ts.length - 1;
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (!this.less(k, parent)) break;
+      this.swap(k, parent);
+      k = parent;
+    }
+  }
+
+  /** Removes the minimum; returns its group index. */
+  pop(): number {
+    const top = this.is[0]!;
+    const lastT = this.ts.pop()!;
+    const lastI = this.is.pop()!;
+    const n = this.ts.length;
+    if (n > 0) {
+      this.ts[0] = lastT;
+      this.is[0] = lastI;
+      let k = 0;
+      for (;;) {
+        const l = 2 * k + 1;
+        const r = l + 1;
+        let m = k;
+        if (l < n && this.less(l, m)) m = l;
+        if (r < n && this.less(r, m)) m = r;
+        if (m === k) break;
+        this.swap(k, m);
+        k = m;
+      }
+    }
+    return top;
   }
 }

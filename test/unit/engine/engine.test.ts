@@ -115,13 +115,11 @@ describe('engine: lateness, overflow, eviction', () => {
     expect(engine.stats().patterns[0]!.late).toBe(2);
   });
 
+  /** `cap`: two events of a `u` within 10 s, at most `max_groups` groups. */
+  const capPattern = (max_groups: number): Pattern => makePattern({ id: 'cap', group_by: ['u'], max_groups, detect: { type: 'threshold', window: 10_000, resolution: 1_000, op: '>=', value: 2 } });
+
   it('folds groups beyond max_groups into __overflow__ and counts them', () => {
-    const p = makePattern({
-      id: 'cap',
-      group_by: ['u'],
-      max_groups: 2,
-      detect: { type: 'threshold', window: 10_000, resolution: 1_000, op: '>=', value: 2 },
-    });
+    const p = capPattern(2);
     const engine = createEngine([p]);
     const out = feed(engine, [p], [ev(1_000, { u: 'a' }), ev(1_100, { u: 'b' }), ev(1_200, { u: 'c' }), ev(1_300, { u: 'd' }), ev(1_400, { u: 'a' }), ev(3_000, { u: 'z' })]);
     expect(engine.stats().patterns[0]!.overflow).toBe(3);
@@ -133,12 +131,7 @@ describe('engine: lateness, overflow, eviction', () => {
   });
 
   it('metric documents of the overflow group name the same group as its alerts', () => {
-    const p = makePattern({
-      id: 'cap',
-      group_by: ['u'],
-      max_groups: 1,
-      detect: { type: 'threshold', window: 10_000, resolution: 1_000, op: '>=', value: 2 },
-    });
+    const p = capPattern(1);
     const em = new MetricEmitter({ intervalMs: 1_000 });
     const engine = createEngine([p], { onEvaluate: em.onEvaluate, onEvaluateEveryMs: 1_000 });
     const out = feed(engine, [p], [ev(1_000, { u: 'a' }), ev(1_100, { u: 'b' }), ev(1_200, { u: 'c' }), ev(3_000, { u: 'z' })]);

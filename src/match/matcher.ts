@@ -14,7 +14,7 @@
 import type { LogEvent } from '../model/event.js';
 import { compileFieldPath, type FieldGetter } from '../model/field-path.js';
 import { ROLE_FOLLOW_UP, ROLE_MATCH, ROLE_SUB, type Matcher, type MatchResult } from '../model/match.js';
-import { MISSING_GROUP_VALUE, type FieldPredicate, type Pattern, type Selector } from '../model/pattern.js';
+import { MISSING_GROUP_VALUE, groupRecordOf, type FieldPredicate, type Pattern, type Selector } from '../model/pattern.js';
 import { compilePredicate, predicateExpr, toNumber, type Predicate } from './predicate.js';
 import { compileSelector, fieldsMatch, selectorMatches, type CompiledSelector } from './selector.js';
 
@@ -85,17 +85,28 @@ function compile(p: Pattern, index: number): CompiledPattern {
  * `v => Object.freeze({ <field>: v })` as one generated object literal: a computed-key literal
  * builds each record through a property add (a new group of a high-cardinality group_by, such
  * as one per paying org, pays it at every first sight). The field name is embedded with
- * JSON.stringify, so any key text is a string literal, never code.
+ * JSON.stringify, so any key text is a string literal, never code; `__proto__` (which a literal
+ * would take as the prototype) goes through groupRecordOf.
  */
-/** `o[k] = v` as an own property also for k = `__proto__` (whose assignment sets the prototype). */
-function setOwn(o: Record<string, string>, k: string, v: string): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
+function groupRecordFactory(field: string): (v: string) => Readonly<Record<string, string>> {
+  if (field === '__proto__') return (v) => Object.freeze(groupRecordOf([field], [v]));
+  return new Function('v', `return Object.freeze({ ${JSON.stringify(field)}: v });`) as (v: string) => Readonly<Record<string, string>>;
 }
 
-function groupRecordFactory(field: string): (v: string) => Readonly<Record<string, string>> {
-  if (field in Object.prototype) return (v) => Object.freeze(Object.defineProperty({}, field, { value: v, enumerable: true, writable: true, configurable: true }) as Record<string, string>);
-  return new Function('v', `return Object.freeze({ ${JSON.stringify(field)}: v });`) as (v: string) => Readonly<Record<string, string>>;
+/** The cached entry of a one-field group value (the cache starts over beyond GROUP_CACHE_MAX). */
+function cachedEntry(cp: CompiledPattern, v: string): GroupEntry {
+  let g = cp.cache.get(v);
+  if (g === undefined) {
+    if (cp.cache.size >= GROUP_CACHE_MAX) cp.cache.clear();
+    g = newEntry(JSON.stringify([v]), cp.groupRecord(v));
+    cp.cache.set(v, g);
+  }
+  return g;
+}
+
+/** The (uncached) result of a group of several group_by values. */
+function groupedResult(cp: CompiledPattern, roles: number, values: string[]): MatchResult {
+  return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group: groupRecordOf(cp.groupFields, values) };
 }
 
 function fromEntry(cp: CompiledPattern, g: GroupEntry, roles: number): MatchResult {
@@ -107,39 +118,17 @@ function result(cp: CompiledPattern, ev: LogEvent, f: Readonly<Record<string, un
   const roles = sub !== null && (sub.names === null || sub.names.has(ev.name)) && fieldsMatch(sub, f) ? base | ROLE_SUB : base;
   const n = cp.groupGetters.length;
   if (n === 0) return fromEntry(cp, cp.ungrouped, roles);
-  if (n === 1) {
-    const v = groupValue(cp.groupGetters[0]!(f));
-    let g = cp.cache.get(v);
-    if (g === undefined) {
-      if (cp.cache.size >= GROUP_CACHE_MAX) cp.cache.clear();
-      g = newEntry(JSON.stringify([v]), cp.groupRecord(v));
-      cp.cache.set(v, g);
-    }
-    return fromEntry(cp, g, roles);
-  }
+  if (n === 1) return fromEntry(cp, cachedEntry(cp, groupValue(cp.groupGetters[0]!(f))), roles);
   const values: string[] = new Array<string>(n);
-  const group: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
-    const v = groupValue(cp.groupGetters[i]!(f));
-    values[i] = v;
-    setOwn(group, cp.groupFields[i]!, v);
-  }
-  return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group };
+  for (let i = 0; i < n; i++) values[i] = groupValue(cp.groupGetters[i]!(f));
+  return groupedResult(cp, roles, values);
 }
 
 /** The cached group entry for group values already read (slots of `vals`); null for several group_by fields. */
 function entryFromValues(cp: CompiledPattern, slots: readonly number[], vals: readonly unknown[]): GroupEntry | null {
   const n = slots.length;
   if (n === 0) return cp.ungrouped;
-  if (n !== 1) return null;
-  const v = groupValue(vals[slots[0]!]);
-  let g = cp.cache.get(v);
-  if (g === undefined) {
-    if (cp.cache.size >= GROUP_CACHE_MAX) cp.cache.clear();
-    g = newEntry(JSON.stringify([v]), cp.groupRecord(v));
-    cp.cache.set(v, g);
-  }
-  return g;
+  return n === 1 ? cachedEntry(cp, groupValue(vals[slots[0]!])) : null;
 }
 
 /** The result for group values already read (slots of `vals`), roles already known. */
@@ -148,13 +137,8 @@ function resultFromValues(cp: CompiledPattern, roles: number, slots: readonly nu
   if (g !== null) return fromEntry(cp, g, roles);
   const n = slots.length;
   const values: string[] = new Array<string>(n);
-  const group: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
-    const v = groupValue(vals[slots[i]!]);
-    values[i] = v;
-    setOwn(group, cp.groupFields[i]!, v);
-  }
-  return { pattern: cp.index, roles, groupKey: JSON.stringify(values), group };
+  for (let i = 0; i < n; i++) values[i] = groupValue(vals[slots[i]!]);
+  return groupedResult(cp, roles, values);
 }
 
 /**

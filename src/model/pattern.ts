@@ -204,6 +204,20 @@ export const MISSING_GROUP_VALUE = '__missing__';
 export const OVERFLOW_GROUP_KEY = '__overflow__';
 
 /**
+ * The group record `{ fields[i]: values[i] }`, every field an own property: a group_by field
+ * named `__proto__` too (assigning it would set the record's prototype instead).
+ */
+export function groupRecordOf(fields: readonly string[], values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f === '__proto__') Object.defineProperty(out, f, { value: values[i], enumerable: true, writable: true, configurable: true });
+    else out[f] = values[i]!;
+  }
+  return out;
+}
+
+/**
  * The group fields of a group key (`JSON.stringify(values)` in the order of `group_by`). The
  * overflow group (OVERFLOW_GROUP_KEY, not JSON) gives every group_by field `__overflow__`, as
  * its alerts carry it, so its metric documents name the same group.
@@ -211,15 +225,13 @@ export const OVERFLOW_GROUP_KEY = '__overflow__';
 export function groupFromKey(pattern: Pick<Pattern, 'group_by'>, groupKey: string): Record<string, string> {
   const fields = pattern.group_by;
   if (fields.length === 0) return {};
-  if (groupKey === OVERFLOW_GROUP_KEY) return Object.fromEntries(fields.map((f) => [f, OVERFLOW_GROUP_KEY]));
+  if (groupKey === OVERFLOW_GROUP_KEY) return groupRecordOf(fields, fields.map(() => OVERFLOW_GROUP_KEY));
   let values: unknown;
   try {
     values = JSON.parse(groupKey);
   } catch {
     return {};
   }
-  const out: Record<string, string> = {};
-  // Own properties also for a group_by field named `__proto__` (an assignment would set the prototype).
-  if (Array.isArray(values)) fields.forEach((f, i) => Object.defineProperty(out, f, { value: String(values[i] ?? ''), enumerable: true, writable: true, configurable: true }));
-  return out;
+  if (!Array.isArray(values)) return {};
+  return groupRecordOf(fields, fields.map((_, i) => String((values as unknown[])[i] ?? '')));
 }

@@ -149,10 +149,10 @@ async function stages(sets: Record<string, Pattern[]>, paths: readonly DecodePat
     const given = decoderFieldsFor(set);
     const decoders = paths.map((p) => [p, createFastDecoder({ ...given, path: p })] as const);
     // Match and engine stages run on the events the pipeline gives them (extract: `needed` records).
-    const full = createFastDecoder({ ...given, path: 'extract' });
+    const pipelineDecode = createFastDecoder({ ...given, path: 'extract' });
     const evs: LogEvent[] = [];
     for (let i = 0; i < n; i++) {
-      const e = full(d.buf.subarray(d.starts[i]!, d.ends[i]!));
+      const e = pipelineDecode(d.buf.subarray(d.starts[i]!, d.ends[i]!));
       if (!isDecodeError(e)) evs.push(e);
     }
     const matcher = createMatcher(set);

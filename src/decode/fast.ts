@@ -26,6 +26,7 @@
  */
 import type { DecodeError, LogEvent } from '../model/event.js';
 import { asciiString, createByteScanner, T_NUMBER, T_STRING } from './byte-scan.js';
+import type { ByteScanner } from './byte-scan.js';
 import { createDecoder, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_NAME_PATHS, DEFAULT_TIME_PATHS, nameTimeReaders } from './decode.js';
 import type { Decoder, DecodeOptions } from './decode.js';
 import { FORBIDDEN_KEYS } from './scan.js';
@@ -104,16 +105,22 @@ function interestingKeys(paths: readonly string[]): string[] {
 }
 
 /**
- * A function building a `needed` record with exactly the properties `names` (in that order) from
- * `vals` (same order; absent fields are undefined, which every field getter reads like a missing
- * key). Generated once per decoder as one object literal: every event then shares one hidden
- * class, and building it is a handful of stores (measured ~5x cheaper than adding the present
- * keys one by one, which also walks shape transitions). The names are embedded with
- * JSON.stringify, so any key text is a string literal, never code.
+ * A function building a `needed` record with exactly the properties `names` (in that order),
+ * reading key `ks[i]` of the last line the byte scanner scanned for `names[i]` (absent keys give
+ * undefined, which every field getter reads like a missing key). Generated once per decoder and
+ * event-name plan as one object literal: every event of the plan then shares one hidden class,
+ * building it is a handful of stores (measured ~5x cheaper than adding the present keys one by
+ * one, which also walks shape transitions), and each generated function sees one scanner, so its
+ * `type`/`value` calls are monomorphic and inlined (no intermediate values array: issue 4 round
+ * 4). Names are embedded with JSON.stringify and key indices as integers: data, never code.
  */
-export function recordFactory(names: readonly string[]): (vals: readonly unknown[]) => Record<string, unknown> {
-  const body = `return { ${names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ')} };`;
-  return new Function('v', body) as (vals: readonly unknown[]) => Record<string, unknown>;
+export function recordFactory(names: readonly string[], ks: readonly number[]): (bs: ByteScanner) => Record<string, unknown> {
+  const props = names.map((n, i) => {
+    const k = ks[i]!;
+    if (!Number.isInteger(k)) throw new Error('recordFactory: key indices must be integers');
+    return `${JSON.stringify(n)}: bs.type(${k}) !== 0 ? bs.value(${k}) : undefined`;
+  });
+  return new Function('bs', `return { ${props.join(', ')} };`) as (bs: ByteScanner) => Record<string, unknown>;
 }
 
 export function createFastDecoder(o: FastDecodeOptions): Decoder {
@@ -146,17 +153,16 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
   // (A forbidden key is never extracted: lines holding one never take the byte path.)
   const neededIdx = keys.flatMap((k, i) => (fieldKeys.has(k) && !FORBIDDEN_KEYS.includes(k) ? [i] : []));
   /**
-   * What the byte path extracts for one event name: the keys (indices into `keys`) and a record
-   * factory with exactly those properties (absent fields undefined).
+   * What the byte path extracts for one event name: a record factory reading exactly those keys
+   * (indices into `keys`) from the scanner (absent fields undefined).
    */
   interface NamePlan {
-    readonly ks: Int32Array;
-    readonly make: (vals: readonly unknown[]) => Record<string, unknown>;
+    readonly make: (bs: ByteScanner) => Record<string, unknown>;
   }
   const planOf = (fs: readonly string[] | null): NamePlan => {
     const want = fs === null ? null : new Set(interestingKeys(fs));
     const ks = neededIdx.filter((k) => want === null || want.has(keys[k]!));
-    return { ks: Int32Array.from(ks), make: recordFactory(ks.map((k) => keys[k]!)) };
+    return { make: recordFactory(ks.map((k) => keys[k]!), ks) };
   };
   // Per-name extraction (fieldsByName): each event name gets a record of only the fields its
   // candidate patterns read (one shape per name; http_request: route, status, duration_ms
@@ -172,7 +178,6 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
     otherPlan = planOf(o.fieldsByName.other);
   }
   const perName = o.fieldsByName !== undefined;
-  const planVals: unknown[] = new Array<unknown>(neededIdx.length).fill(undefined);
   let lastName = '';
   let lastPlan = fullPlan;
 
@@ -229,13 +234,7 @@ export function createFastDecoder(o: FastDecodeOptions): Decoder {
         lastPlan = plan;
       }
     }
-    const ks = plan.ks;
-    for (let i = 0; i < ks.length; i++) {
-      const k = ks[i]!;
-      planVals[i] = bs.type(k) !== 0 ? bs.value(k) : undefined;
-    }
-    const rec = plan.make(planVals);
-    for (let i = 0; i < ks.length; i++) planVals[i] = undefined;
+    const rec = plan.make(bs);
     const s = asciiString(b, 0, b.length);
     if (parseReferenced && (names === null || names.has(name))) {
       return { name, time, timeSource, fields: JSON.parse(s) as Record<string, unknown>, partition };

@@ -183,16 +183,18 @@ const MAX_MASK_TESTS = 12;
 
 /**
  * What the events of one name with one test mask match: the matching entries and their roles, in
- * pattern order. With several matches, the result list depends only on the group values: when
- * every grouped entry groups by the same single field (`slot`), lists are cached per value of it
- * (the two probe-latency patterns and the 5xx ratio all group a /readyz request by `route`: one
- * cached list instead of three lookups and an allocation per event).
+ * pattern order, and their result lists. The list depends only on the group values: with no
+ * grouped entry it is fixed (`fixed`, built once); when every grouped entry groups by the same
+ * single field (`slot`), lists are cached per value of it (`lists`: a /readyz request's list for
+ * the 5xx ratio and the two probe-latency patterns, or an org's list for the billing pattern, is
+ * one Map lookup, no allocation); otherwise (several group_by fields) a list is built per event.
  */
 interface Outcome {
   readonly entries: readonly PlanEntry[];
   readonly roles: readonly number[];
-  /** -1: no entry is grouped (one fixed list); >= 0: the one group slot; -2: mixed, no cache. */
+  /** -1: no entry is grouped (`fixed`); >= 0: the one group slot; -2: mixed, no cache. */
   readonly slot: number;
+  readonly fixed: readonly MatchResult[] | null;
   readonly lists: Map<string, readonly MatchResult[]>;
 }
 
@@ -280,7 +282,9 @@ function buildOutcome(plan: NamePlan, mask: number): Outcome {
     else if (e.groupSlots.length === 1) slots.add(e.groupSlots[0]!);
   }
   const slot = multi || slots.size > 1 ? -2 : slots.size === 1 ? [...slots][0]! : -1;
-  return { entries, roles, slot, lists: new Map() };
+  // Ungrouped entries read no slot: their results are the same for every event.
+  const fixed = slot !== -1 ? null : entries.length === 0 ? NO_MATCHES : Object.freeze(entries.map((e, i) => fromEntry(e.cp, e.cp.ungrouped, roles[i]!)));
+  return { entries, roles, slot, fixed, lists: new Map() };
 }
 
 function secondaryOf(p: Pattern, which: 'sub' | 'follow'): Selector | undefined {
@@ -353,17 +357,12 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
 
   /** The results of an outcome for the group values in `vals`. */
   function fromOutcome(o: Outcome): readonly MatchResult[] {
+    if (o.fixed !== null) return o.fixed;
     const es = o.entries;
-    const n = es.length;
-    if (n === 0) return NO_MATCHES;
-    if (n === 1) {
-      const e = es[0]!;
-      const roles = o.roles[0]!;
-      const g = entryFromValues(e.cp, e.groupSlots, vals);
-      return g === null ? [resultFromValues(e.cp, roles, e.groupSlots, vals)] : (g.alone[roles] ??= Object.freeze([fromEntry(e.cp, g, roles)]));
+    if (o.slot === -2) {
+      return es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals));
     }
-    if (o.slot === -2) return es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals));
-    const key = o.slot === -1 ? EMPTY_KEY : groupValue(vals[o.slot]);
+    const key = groupValue(vals[o.slot]);
     let list = o.lists.get(key);
     if (list === undefined) {
       if (o.lists.size >= GROUP_CACHE_MAX) o.lists.clear();

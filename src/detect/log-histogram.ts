@@ -104,41 +104,41 @@ export class LogHistogram {
     return false;
   }
 
-  /** Calls f for every non-empty bin in ascending bin order. */
-  forEachBin(f: (bin: number, count: number) => void): void {
+  /** Calls f for every non-empty bin in ascending bin order, until f returns true. */
+  forEachBin(f: (bin: number, count: number) => boolean | void): void {
     if (this.sparse !== null) {
-      for (const i of [...this.sparse.keys()].sort((a, b) => a - b)) f(i, this.sparse.get(i)!);
+      for (const i of [...this.sparse.keys()].sort((a, b) => a - b)) if (f(i, this.sparse.get(i)!) === true) return;
       return;
     }
     const c = this.counts;
-    for (let j = 0; j < c.length; j++) if (c[j] !== 0) f(this.lo + j, c[j]!);
+    for (let j = 0; j < c.length; j++) if (c[j] !== 0 && f(this.lo + j, c[j]!) === true) return;
   }
 
   merge(o: LogHistogram): void {
     this.zero += o.zero;
     this.total += o.total;
+    if (!this.mergeDense(o)) o.forEachBin((i, k) => void this.addBin(i, k));
+  }
+
+  /**
+   * Dense into dense: one range check, then element-wise adds over o's non-empty span. False
+   * (nothing added) when either side is sparse or the union outgrows the dense range.
+   */
+  private mergeDense(o: LogHistogram): boolean {
+    if (o.sparse !== null || this.sparse !== null) return false;
     const oc = o.counts;
-    if (o.sparse !== null || this.sparse !== null || oc.length === 0) {
-      o.forEachBin((i, k) => this.addBin(i, k));
-      return;
-    }
-    // Dense into dense: one range check, then element-wise adds over o's non-empty span.
     let a = 0;
     let b = oc.length;
     while (a < b && oc[a] === 0) a++;
     while (b > a && oc[b - 1] === 0) b--;
-    if (a === b) return;
+    if (a === b) return true;
     const from = o.lo + a;
     const to = o.lo + b;
-    if (from < this.lo || to > this.lo + this.counts.length || this.counts.length === 0) {
-      if (!this.cover(from, to)) {
-        o.forEachBin((i, k) => this.addBin(i, k));
-        return;
-      }
-    }
+    if ((from < this.lo || to > this.lo + this.counts.length) && !this.cover(from, to)) return false;
     const c = this.counts;
     const off = o.lo - this.lo;
     for (let j = a; j < b; j++) c[j + off] = c[j + off]! + oc[j]!;
+    return true;
   }
 
   /**
@@ -150,23 +150,13 @@ export class LogHistogram {
     const rank = Math.max(1, Math.ceil(q * this.total));
     if (rank <= this.zero) return 0;
     let seen = this.zero;
-    let last = NaN;
-    if (this.sparse === null) {
-      const c = this.counts;
-      for (let j = 0; j < c.length; j++) {
-        if (c[j] === 0) continue;
-        last = this.lo + j;
-        seen += c[j]!;
-        if (seen >= rank) return binValue(last);
-      }
-    } else {
-      for (const i of [...this.sparse.keys()].sort((a, b) => a - b)) {
-        last = i;
-        seen += this.sparse.get(i)!;
-        if (seen >= rank) return binValue(i);
-      }
-    }
-    return binValue(last);
+    let bin = NaN;
+    this.forEachBin((i, k) => {
+      bin = i;
+      seen += k;
+      return seen >= rank;
+    });
+    return binValue(bin);
   }
 
   /** Non-empty bins in ascending order (the format of snapshots and shard partials). */

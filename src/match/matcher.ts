@@ -359,9 +359,7 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
   function fromOutcome(o: Outcome): readonly MatchResult[] {
     if (o.fixed !== null) return o.fixed;
     const es = o.entries;
-    if (o.slot === -2) {
-      return es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals));
-    }
+    if (o.slot === -2) return es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals));
     const key = groupValue(vals[o.slot]);
     let list = o.lists.get(key);
     if (list === undefined) {

@@ -17,8 +17,9 @@ export interface LogEvent {
    * Set by the fast decode path (src/decode/fast.ts): the top-level fields the loaded patterns
    * read (neededFields; in the service and replay only those the patterns that can match this
    * event's name read, neededFieldsByName) with exactly their values in `fields` (absent when
-   * absent), so match and detect can read them without materialising `fields`. Readers of pattern-declared field
-   * paths use `ev.needed ?? ev.fields`; everything else (samples) reads `fields`.
+   * absent), so match and detect can read them without materialising `fields`. Readers of
+   * pattern-declared field paths use `ev.needed ?? ev.fields`; everything else (samples) reads
+   * `fields`.
    */
   readonly needed?: Readonly<Record<string, unknown>>;
 }

@@ -26,8 +26,8 @@ export const UNGROUPED_KEY = '[]';
 export class GroupRuntime extends SampleRing {
   /** Alert key hash, computed at the group's first transition. */
   hash: string | null = null;
-  /** First boundary at which the group must be evaluated again (sleeping groups); -Infinity = the next one. */
-  wake = -Infinity;
+  /** Index of the group in its runtime's `order` and `wakes` (see PatternRuntime). */
+  slot = -1;
 
   constructor(
     readonly key: string,
@@ -106,6 +106,18 @@ export class PatternRuntime {
   readonly detector: Detector;
   readonly resolution: number;
   readonly groups = new Map<string, GroupRuntime>();
+  /**
+   * The live groups in creation order (the Map's iteration order), with null for evicted ones
+   * until compacted, and beside them in `wakes` each group's first boundary at which it must be
+   * evaluated again (sleeping groups; -Infinity = the next one, Infinity for a hole). A boundary
+   * reads the wakes as one contiguous Float64Array and touches only the due groups: passing
+   * over a sleeping group used to read the group object itself, a cache miss per sleeping group
+   * per boundary once the groups outgrow the CPU caches (billing-status-not-activated: ~800
+   * org groups, most of them sleeping, evaluateUntil +46 ns per line in the all-patterns bench).
+   */
+  private order: (GroupRuntime | null)[] = [];
+  private wakes = new Float64Array(16);
+  private holes = 0;
   /** Next boundary to evaluate (NaN before the stream's first event). */
   nextT = NaN;
   late = 0;
@@ -162,7 +174,7 @@ export class PatternRuntime {
     if (g === undefined) g = this.groupFor(m, ev.time);
     this.detector.observe(g.det, ev, m.roles);
     g.push(ev);
-    g.wake = -Infinity;
+    this.wakes[g.slot] = -Infinity;
   }
 
   private groupFor(m: MatchResult, time: number): GroupRuntime {
@@ -187,12 +199,46 @@ export class PatternRuntime {
     const det = this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0, key });
     const g = new GroupRuntime(key, det, seq > 0 ? newLifecycleState(seq) : null);
     this.groups.set(key, g);
+    this.place(g);
     if (key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     return g;
   }
 
+  /** Appends g to `order` (awake). */
+  private place(g: GroupRuntime): void {
+    const n = this.order.length;
+    if (n === this.wakes.length) {
+      const w = new Float64Array(2 * n);
+      w.set(this.wakes);
+      this.wakes = w;
+    }
+    g.slot = n;
+    this.order.push(g);
+    this.wakes[n] = -Infinity;
+  }
+
+  /** Drops the holes of evicted groups once they are half of `order` (never while iterating it). */
+  private compact(): void {
+    if (this.holes < 32 || 2 * this.holes < this.order.length) return;
+    const order = this.order;
+    const wakes = this.wakes;
+    let j = 0;
+    for (let i = 0; i < order.length; i++) {
+      const g = order[i]!;
+      if (g === null) continue;
+      order[j] = g;
+      wakes[j] = wakes[i]!;
+      g.slot = j++;
+    }
+    order.length = j;
+    this.holes = 0;
+  }
+
   private evict(g: GroupRuntime): void {
     this.groups.delete(g.key);
+    this.order[g.slot] = null;
+    this.wakes[g.slot] = Infinity;
+    this.holes++;
     if (g.key !== OVERFLOW_GROUP_KEY) this.realGroups--;
     if (g.alert !== null && g.alert.seq > 0) {
       this.seqs.delete(g.key);
@@ -216,16 +262,24 @@ export class PatternRuntime {
         return;
       }
       const T = this.nextT;
+      const order = this.order;
+      // (Groups are only added by observe, never during this loop; holes have wake Infinity.)
       if (this.sleepGrid === 0) {
-        for (const g of this.groups.values()) this.evaluateGroup(g, T, out, watermark);
+        for (let i = 0; i < order.length; i++) {
+          const g = order[i]!;
+          if (g !== null) this.evaluateGroup(g, T, out, watermark);
+        }
       } else {
-        for (const g of this.groups.values()) {
-          if (g.wake > T || this.evaluateGroup(g, T, out, watermark)) continue;
-          g.wake = this.wakeAt(g, T, watermark);
+        const wakes = this.wakes;
+        for (let i = 0; i < order.length; i++) {
+          if (wakes[i]! > T) continue;
+          const g = order[i]!;
+          if (!this.evaluateGroup(g, T, out, watermark)) wakes[i] = this.wakeAt(g, T, watermark);
         }
       }
       this.nextT += res;
     }
+    this.compact();
   }
 
   /**
@@ -241,7 +295,7 @@ export class PatternRuntime {
     const heap = new BoundaryHeap();
     for (let i = 0; i < gs.length; i++) {
       // A sleeping group starts where stepping would evaluate it next.
-      const w = gs[i]!.wake;
+      const w = this.wakes[gs[i]!.slot]!;
       if (w <= start) heap.push(start, i);
       else if (w <= watermark) heap.push(w, i);
     }
@@ -253,9 +307,10 @@ export class PatternRuntime {
       const next = this.wakeAt(g, T, watermark, false);
       if (next <= watermark) heap.push(next, i);
       // Past the batch: evaluated at the next boundary, then sleeping again (on the hook's grid too).
-      else g.wake = -Infinity;
+      else this.wakes[g.slot] = -Infinity;
     }
     this.nextT = nextBoundaryAfter(watermark, res);
+    this.compact();
   }
 
   /**
@@ -325,6 +380,8 @@ export class PatternRuntime {
 
   restore(s: PatternSnapshot): void {
     this.groups.clear();
+    this.order = [];
+    this.holes = 0;
     this.seqs.clear();
     this.realGroups = 0;
     this.nextT = s.nextT ?? NaN;
@@ -334,7 +391,9 @@ export class PatternRuntime {
     for (const gs of s.groups) {
       const a = gs.alert;
       const fresh = a.phase === 'inactive' && a.seq === 0 && !a.cond && (a.changes ?? []).length === 0;
-      this.groups.set(gs.key, new GroupRuntime(gs.key, this.detector.restore(gs.det), fresh ? null : restoreLifecycle(a)));
+      const g = new GroupRuntime(gs.key, this.detector.restore(gs.det), fresh ? null : restoreLifecycle(a));
+      this.groups.set(gs.key, g);
+      this.place(g);
       if (gs.key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     }
   }

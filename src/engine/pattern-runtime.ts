@@ -90,7 +90,8 @@ export const SKIP_MIN_BOUNDARIES = 256;
  * Sleeping groups. When stepping boundary by boundary, a group is evaluated only at boundaries
  * where its evaluation can matter: after evaluating it at T, it sleeps until the earliest of
  * Detector.nextChange, the lifecycle's next deadline and (with an onEvaluate hook on a grid)
- * the next grid boundary; a new event wakes it for the next boundary. Those are exactly the
+ * the next grid boundary; a new event wakes it for the first boundary after its time (the first
+ * that can see it). Those are exactly the
  * boundaries the long-gap path (evaluateSkipping) evaluates, by the same contracts, so the
  * transitions are identical to evaluating every group at every boundary (tested in
  * test/unit/engine/engine-sleep.test.ts), and the hook sees every group at every grid boundary
@@ -168,21 +169,41 @@ export class PatternRuntime {
     }
   }
 
-  /** Hot path: an accepted matched event. */
+  /**
+   * Hot path: an accepted matched event. It wakes its group for the first boundary that can see
+   * it, the one after its time (an evaluation at T reads only events with time < T, by the
+   * Detector contract), not for the next boundary: with the default 30 s grace the next
+   * boundary is ~30 s behind the event, and evaluating there would change nothing (a
+   * missing_follow_up org group was evaluated twice more per A/B pair for nothing).
+   */
   observe(ev: LogEvent, m: MatchResult): void {
     let g = this.groups.get(m.groupKey);
     if (g === undefined) g = this.groupFor(m, ev.time);
     this.detector.observe(g.det, ev, m.roles);
     g.push(ev);
-    this.wakes[g.slot] = -Infinity;
+    const due = nextBoundaryAfter(ev.time, this.resolution);
+    if (due < this.wakes[g.slot]!) this.wakes[g.slot] = due;
   }
 
+  /** The group of a new key, asleep until the observe that follows wakes it (or the hook's grid). */
   private groupFor(m: MatchResult, time: number): GroupRuntime {
     if (this.realGroups >= this.pattern.max_groups) {
       this.overflow++;
-      return this.groups.get(OVERFLOW_GROUP_KEY) ?? this.addGroup(OVERFLOW_GROUP_KEY, time, false);
+      return this.groups.get(OVERFLOW_GROUP_KEY) ?? this.addGroup(OVERFLOW_GROUP_KEY, time, false, this.newGroupWake());
     }
-    return this.addGroup(m.groupKey, time, false);
+    return this.addGroup(m.groupKey, time, false, this.newGroupWake());
+  }
+
+  /**
+   * Wake of a group created by an event: Infinity (the event sets it), but with an onEvaluate
+   * grid, the first grid boundary from the next boundary on, so that the hook sees the new group
+   * at every grid boundary as when every group is evaluated at every boundary.
+   */
+  private newGroupWake(): number {
+    const grid = this.sleepGrid;
+    if (grid === Infinity) return Infinity;
+    if (grid === 0 || Number.isNaN(this.nextT)) return -Infinity;
+    return Math.ceil(Math.ceil(this.nextT / grid) * grid / this.resolution) * this.resolution;
   }
 
   /**
@@ -193,19 +214,19 @@ export class PatternRuntime {
     return groupFromKey(this.pattern, key);
   }
 
-  private addGroup(key: string, createdAt: number, implicit: boolean): GroupRuntime {
+  private addGroup(key: string, createdAt: number, implicit: boolean, wake = -Infinity): GroupRuntime {
     const seq = this.seqs.get(key) ?? 0;
     if (seq > 0) this.seqs.delete(key);
     const det = this.detector.createState({ createdAt, nextT: this.nextT, implicit, streamStart: Number.isNaN(this.t0) ? createdAt : this.t0, key });
     const g = new GroupRuntime(key, det, seq > 0 ? newLifecycleState(seq) : null);
     this.groups.set(key, g);
-    this.place(g);
+    this.place(g, wake);
     if (key !== OVERFLOW_GROUP_KEY) this.realGroups++;
     return g;
   }
 
-  /** Appends g to `order` (awake). */
-  private place(g: GroupRuntime): void {
+  /** Appends g to `order`, due at `wake`. */
+  private place(g: GroupRuntime, wake = -Infinity): void {
     const n = this.order.length;
     if (n === this.wakes.length) {
       const w = new Float64Array(2 * n);
@@ -214,7 +235,7 @@ export class PatternRuntime {
     }
     g.slot = n;
     this.order.push(g);
-    this.wakes[n] = -Infinity;
+    this.wakes[n] = wake;
   }
 
   /** Drops the holes of evicted groups once they are half of `order` (never while iterating it). */

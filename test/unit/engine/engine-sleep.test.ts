@@ -124,6 +124,24 @@ describe('sleeping groups', () => {
     );
   });
 
+  it('an event wakes its group for the first boundary that can see it, not for the next one (grace)', () => {
+    const ps = [makePattern({ id: 'mfu', grace: 30 * S, match: { event: 'a' }, group_by: ['g'], detect: { type: 'missing_follow_up', within: 300 * S, follow_up: { event: 'b' }, max_pending: 5, max_total_pending: 100 } })];
+    let n = 0;
+    const engine = createEngine(ps, { onEvaluate: (_p, key) => void (key.includes('paid') && n++), onEvaluateEveryMs: 3_600 * S });
+    const match = createMatcher(ps);
+    for (let s = 0; s <= 120; s++) {
+      // Org "paid": A at 40 s, its follow-up B at 43 s; other orgs' B's every second keep the clock moving.
+      const g = s === 40 || s === 43 ? 'paid' : 'other';
+      const ev: LogEvent = { name: s === 40 ? 'a' : 'b', time: DAY0 + s * S, timeSource: 'field', fields: { g }, partition: 0 };
+      engine.observe(ev, match(ev));
+      engine.advance();
+    }
+    // Evaluated when A becomes final (pending) and when B does (cleared, evicted): no evaluation
+    // at the boundaries ~30 s behind each arrival, which could not see them.
+    expect(n).toBe(2);
+    expect(engine.stats().patterns[0]!.activeGroups).toBe(1);
+  });
+
   it('without a hook, a group waiting minutes for its deadline is evaluated a few times, not every second', () => {
     const ps = [makePattern({ id: 'mfu', match: { event: 'a' }, group_by: ['g'], detect: { type: 'missing_follow_up', within: 300 * S, follow_up: { event: 'b' }, max_pending: 5, max_total_pending: 100 } })];
     /** Evaluations of the group "late", and the transitions. */

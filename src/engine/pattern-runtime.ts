@@ -91,11 +91,10 @@ export const SKIP_MIN_BOUNDARIES = 256;
  * where its evaluation can matter: after evaluating it at T, it sleeps until the earliest of
  * Detector.nextChange, the lifecycle's next deadline and (with an onEvaluate hook on a grid)
  * the next grid boundary; a new event wakes it for the first boundary after its time (the first
- * that can see it). Those are exactly the
- * boundaries the long-gap path (evaluateSkipping) evaluates, by the same contracts, so the
- * transitions are identical to evaluating every group at every boundary (tested in
- * test/unit/engine/engine-sleep.test.ts), and the hook sees every group at every grid boundary
- * with the same values. Groups keep their order; a sleeping one costs one comparison per
+ * that can see it). Those are exactly the boundaries the long-gap path (evaluateSkipping)
+ * evaluates, by the same contracts, so the transitions are identical to evaluating every group
+ * at every boundary (tested in test/unit/engine/engine-sleep.test.ts), and the hook sees every
+ * group at every grid boundary with the same values. Groups keep their order; a sleeping one costs one comparison per
  * boundary instead of an evaluation (e.g. missing_follow_up groups waiting minutes for a deadline).
  */
 

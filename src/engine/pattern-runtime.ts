@@ -94,8 +94,9 @@ export const SKIP_MIN_BOUNDARIES = 256;
  * that can see it). Those are exactly the boundaries the long-gap path (evaluateSkipping)
  * evaluates, by the same contracts, so the transitions are identical to evaluating every group
  * at every boundary (tested in test/unit/engine/engine-sleep.test.ts), and the hook sees every
- * group at every grid boundary with the same values. Groups keep their order; a sleeping one costs one comparison per
- * boundary instead of an evaluation (e.g. missing_follow_up groups waiting minutes for a deadline).
+ * group at every grid boundary with the same values. Groups keep their order; a sleeping one
+ * costs one read of its wake time per boundary instead of an evaluation (e.g. missing_follow_up
+ * groups waiting minutes for a deadline).
  */
 
 /** Evicted groups whose incident counter is remembered, per live-group limit (LRU beyond). */

@@ -3,7 +3,7 @@ import { ROLE_SUB } from '../model/match.js';
 import type { ConsecutiveDetect } from '../model/pattern.js';
 import { DEFAULT_STEP_MS } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { bufferItems, bufferNextDue, bufferPush, bufferSize, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
+import { bufferDueEnd, bufferItems, bufferNextDue, bufferPush, bufferRelease, bufferSize, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
 import type { Buffered, EventBuffer } from './event-buffer.js';
 
 interface ConsState {
@@ -41,7 +41,11 @@ export function consecutiveDetector(d: ConsecutiveDetect, defaultStepMs = DEFAUL
       bufferPush(s.buf, ev.time, roles);
     },
     evaluate(s: ConsState, T: number, _alert: AlertPhase, out: Evaluation): void {
-      for (const x of bufferTake(s.buf, T)) {
+      const b = s.buf;
+      const items = b.items;
+      const end = bufferDueEnd(b, T);
+      for (let k = b.head; k < end; k++) {
+        const x = items[k]!;
         if ((x.f & ROLE_SUB) !== 0) {
           if (s.run === 0) s.runStart = x.t;
           s.run++;
@@ -50,6 +54,7 @@ export function consecutiveDetector(d: ConsecutiveDetect, defaultStepMs = DEFAUL
           s.runStart = NaN;
         }
       }
+      bufferRelease(b, end);
       out.active = s.run >= d.count;
       out.value = s.run;
       out.threshold = d.count;

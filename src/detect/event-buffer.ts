@@ -61,19 +61,24 @@ export function bufferPush(b: EventBuffer, t: number, f: number): void {
 const byTimeThenArrival = (a: Buffered, b: Buffered): number => a.t - b.t || a.seq - b.seq;
 
 /**
- * Calls `f` for each event with time < T in (t, seq) order and removes them. `f` must not push
- * to the same buffer.
+ * End (exclusive) of the events with time < T: they are `b.items[b.head .. end)`, in (t, seq)
+ * order. The detectors walk them there, then bufferRelease(b, end): a drain that allocates
+ * nothing (no closure, no array; run at every evaluation of every buffered group).
  */
-export function bufferDrain(b: EventBuffer, T: number, f: (x: Buffered) => void): void {
-  if (b.minT >= T) return;
+export function bufferDueEnd(b: EventBuffer, T: number): number {
+  if (b.minT >= T) return b.head;
   const items = b.items;
   const n = items.length;
   let k = b.head;
-  for (; k < n; k++) {
-    const x = items[k]!;
-    if (x.t >= T) break;
-    f(x);
-  }
+  while (k < n && items[k]!.t < T) k++;
+  return k;
+}
+
+/** Removes the events before index `k` (from bufferDueEnd). */
+export function bufferRelease(b: EventBuffer, k: number): void {
+  const items = b.items;
+  const n = items.length;
+  if (k === b.head) return;
   if (k === n) {
     b.items = [];
     b.head = 0;
@@ -89,8 +94,9 @@ export function bufferDrain(b: EventBuffer, T: number, f: (x: Buffered) => void)
 
 /** Removes and returns the events with time < T, sorted (empty array when none). */
 export function bufferTake(b: EventBuffer, T: number): Buffered[] {
-  const out: Buffered[] = [];
-  bufferDrain(b, T, (x) => void out.push(x));
+  const end = bufferDueEnd(b, T);
+  const out = b.items.slice(b.head, end);
+  bufferRelease(b, end);
   return out;
 }
 

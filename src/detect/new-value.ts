@@ -2,7 +2,7 @@ import type { LogEvent } from '../model/event.js';
 import type { NewValueDetect } from '../model/pattern.js';
 import { DEFAULT_STEP_MS } from './detector.js';
 import type { AlertPhase, Detector, Evaluation, GroupOrigin } from './detector.js';
-import { bufferItems, bufferNextDue, bufferPush, bufferSize, bufferTake, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
+import { bufferDueEnd, bufferItems, bufferNextDue, bufferPush, bufferRelease, bufferSize, newEventBuffer, restoreEventBuffer } from './event-buffer.js';
 import type { Buffered, EventBuffer } from './event-buffer.js';
 import { SeenSet } from './seen-set.js';
 
@@ -54,12 +54,17 @@ export function newValueDetector(d: NewValueDetect, defaultStepMs = DEFAULT_STEP
     evaluate(s: NvState, T: number, _alert: AlertPhase, out: Evaluation): void {
       let fresh = 0;
       let n = 0;
-      for (const x of bufferTake(s.buf, T)) {
+      const b = s.buf;
+      const items = b.items;
+      const end = bufferDueEnd(b, T);
+      for (let k = b.head; k < end; k++) {
+        const x = items[k]!;
         const last = seen.lastSeen(s.key, x.t);
         if (last === undefined && x.t >= learnUntil) fresh++;
         seen.touch(s.key, x.t);
         n++;
       }
+      bufferRelease(b, end);
       if (fresh > 0) {
         s.newAt = T;
         s.newCount = fresh;

@@ -280,7 +280,7 @@ export class PatternRuntime {
       if (this.groups.size === 0) {
         // Nothing live: every window is empty until a new event, which will be >= watermark.
         this.nextT = nextBoundaryAfter(watermark, res);
-        return;
+        break;
       }
       const T = this.nextT;
       const order = this.order;

@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/engine/engine.js';
+import { PatternRuntime } from '../../../src/engine/pattern-runtime.js';
 import type { EngineOptions } from '../../../src/engine/engine.js';
 import { createMatcher } from '../../../src/match/index.js';
 import type { LogEvent } from '../../../src/model/event.js';
@@ -122,6 +123,23 @@ describe('sleeping groups', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('keeps the group order bounded when every group is evicted batch after batch', () => {
+    const p = makePattern({ id: 'thr', grace: 0, match: { event: 'a' }, group_by: ['g'], detect: { type: 'threshold', window: S, resolution: S, op: '>=', value: 5 } });
+    const rt = new PatternRuntime(p, {}, undefined);
+    const match = createMatcher([p]);
+    rt.start(DAY0);
+    for (let k = 0; k < 2_000; k++) {
+      // One event of a new group, then a batch far past its window: the group is evaluated and
+      // evicted, and the pattern has no live group left (the early exit of evaluateUntil).
+      const e: LogEvent = { name: 'a', time: DAY0 + k * 10 * S, timeSource: 'field', fields: { g: `g${k}` }, partition: 0 };
+      rt.observe(e, match(e)[0]!);
+      rt.evaluateUntil(e.time + 5 * S, []);
+    }
+    expect(rt.groups.size).toBe(0);
+    // The evicted groups' holes are dropped: the order does not grow with every group ever seen.
+    expect((rt as unknown as { order: unknown[] }).order.length).toBeLessThan(64);
   });
 
   it('an event wakes its group for the first boundary that can see it, not for the next one (grace)', () => {

@@ -196,7 +196,22 @@ interface Outcome {
   readonly slot: number;
   readonly fixed: readonly MatchResult[] | null;
   readonly lists: Map<string, readonly MatchResult[]>;
+  /** Lookups of `lists` in the current probation window, and how many missed. */
+  looks: number;
+  misses: number;
+  /** True once `lists` missed most lookups of a window: lists are then built per event. */
+  uncached: boolean;
 }
+
+/**
+ * Probation of an outcome's per-value list cache (see fromOutcome): after this many lookups, an
+ * outcome whose lookups missed more than half of the time stops caching. A group value seen
+ * about once (an org's subscription event and its follow-up, each with its own outcome) made
+ * the cache a loss: every miss built and stored a list, an entry and their records, and every
+ * later lookup of a Map of thousands of org values touched cold memory: 2.7-3.9 µs per billing
+ * event in the pipeline against ~0.2 µs built per event (BENCHMARKS.md, issue 4 round 6).
+ */
+export const LIST_PROBATION = 1024;
 
 function buildPlan(name: string, candidates: readonly CompiledPattern[], patterns: readonly Pattern[]): NamePlan {
   const slots = new Map<string, number>();
@@ -284,7 +299,7 @@ function buildOutcome(plan: NamePlan, mask: number): Outcome {
   const slot = multi || slots.size > 1 ? -2 : slots.size === 1 ? [...slots][0]! : -1;
   // Ungrouped entries read no slot: their results are the same for every event.
   const fixed = slot !== -1 ? null : entries.length === 0 ? NO_MATCHES : Object.freeze(entries.map((e, i) => fromEntry(e.cp, e.cp.ungrouped, roles[i]!)));
-  return { entries, roles, slot, fixed, lists: new Map() };
+  return { entries, roles, slot, fixed, lists: new Map(), looks: 0, misses: 0, uncached: false };
 }
 
 function secondaryOf(p: Pattern, which: 'sub' | 'follow'): Selector | undefined {
@@ -361,13 +376,38 @@ export function createMatcher(patterns: readonly Pattern[]): Matcher {
     const es = o.entries;
     if (o.slot === -2) return es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals));
     const key = groupValue(vals[o.slot]);
+    if (o.uncached) return freshList(o, key);
     let list = o.lists.get(key);
     if (list === undefined) {
+      o.misses++;
       if (o.lists.size >= GROUP_CACHE_MAX) o.lists.clear();
       list = Object.freeze(es.map((e, i) => resultFromValues(e.cp, o.roles[i]!, e.groupSlots, vals)));
       o.lists.set(key, list);
     }
+    if (++o.looks === LIST_PROBATION) {
+      if (2 * o.misses > o.looks) {
+        o.uncached = true;
+        o.lists.clear();
+      }
+      o.looks = o.misses = 0;
+    }
     return list;
+  }
+
+  /**
+   * An uncached outcome's list for group value `v` (every grouped entry groups by that one
+   * field): fresh results, not stored in the patterns' group caches either.
+   */
+  function freshList(o: Outcome, v: string): readonly MatchResult[] {
+    const es = o.entries;
+    const out = new Array<MatchResult>(es.length);
+    let key: string | undefined;
+    for (let i = 0; i < es.length; i++) {
+      const cp = es[i]!.cp;
+      if (cp.groupGetters.length === 0) out[i] = fromEntry(cp, cp.ungrouped, o.roles[i]!);
+      else out[i] = { pattern: cp.index, roles: o.roles[i]!, groupKey: (key ??= JSON.stringify([v])), group: cp.groupRecord(v) };
+    }
+    return out;
   }
 
   // Consecutive events mostly share their name (interned by the byte decoder): one compare.

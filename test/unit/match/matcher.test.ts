@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parsePatterns } from '../../../src/config/load-patterns.js';
-import { createMatcher, groupValue } from '../../../src/match/matcher.js';
+import { createMatcher, groupValue, LIST_PROBATION } from '../../../src/match/matcher.js';
 import { neededEventNames, neededFields } from '../../../src/match/needed.js';
 import { compilePredicate, toNumber } from '../../../src/match/predicate.js';
 import type { LogEvent } from '../../../src/model/event.js';
-import { ROLE_MATCH, ROLE_SUB } from '../../../src/model/match.js';
+import { ROLE_FOLLOW_UP, ROLE_MATCH, ROLE_SUB } from '../../../src/model/match.js';
 import { MISSING_GROUP_VALUE, type FieldPredicate } from '../../../src/model/pattern.js';
 
 function ev(name: string, fields: Record<string, unknown> = {}): LogEvent {
@@ -131,5 +131,66 @@ describe('createMatcher', () => {
 
   it('an empty pattern list matches nothing', () => {
     expect(createMatcher([])(ev('x'))).toEqual([]);
+  });
+});
+
+describe('per-value result lists (probation)', () => {
+  // Two patterns on one event name: one grouped by org_id (a missing_follow_up, so the follow-up
+  // event reaches it with ROLE_FOLLOW_UP), one ungrouped; both match every `paid` event.
+  const ps = patterns(`
+- id: not-activated
+  match: { event: paid }
+  group_by: [org_id]
+  detect:
+    type: missing_follow_up
+    follow_up: { event: flipped, where: { to: { not_in: [inactive] } } }
+    within: 5m
+- id: paid-any
+  match: { event: paid }
+  detect: { type: any }
+`);
+  const expected = (v: string) => [
+    { pattern: 0, roles: ROLE_MATCH, groupKey: JSON.stringify([v]), group: { org_id: v } },
+    { pattern: 1, roles: ROLE_MATCH, groupKey: '[]', group: {} },
+  ];
+
+  it('an outcome whose values repeat keeps one cached list per value', () => {
+    const m = createMatcher(ps);
+    const first = new Map<string, readonly unknown[]>();
+    for (let i = 0; i < 3 * LIST_PROBATION; i++) {
+      const v = `org_${i % 10}`;
+      const r = m(ev('paid', { org_id: v }));
+      expect(r).toEqual(expected(v));
+      if (!first.has(v)) first.set(v, r);
+      else expect(r).toBe(first.get(v));
+    }
+  });
+
+  it('an outcome whose values rarely repeat stops caching after one probation window, with the same results', () => {
+    const m = createMatcher(ps);
+    // Window 1: every value new (all misses) -> uncached from then on.
+    for (let i = 0; i < LIST_PROBATION; i++) expect(m(ev('paid', { org_id: `org_${i}` }))).toEqual(expected(`org_${i}`));
+    const a = m(ev('paid', { org_id: 'org_7' }));
+    const b = m(ev('paid', { org_id: 'org_7' }));
+    expect(a).toEqual(expected('org_7'));
+    expect(b).toEqual(a);
+    expect(b).not.toBe(a);
+    // The ungrouped pattern's result is still the shared one.
+    expect(b[1]).toBe(a[1]);
+    // Other values and a missing value keep their exact results.
+    expect(m(ev('paid', { org_id: 42 }))).toEqual(expected('42'));
+    expect(m(ev('paid', {}))).toEqual(expected(MISSING_GROUP_VALUE));
+  });
+
+  it('each outcome is judged on its own (follow-ups of new orgs, paid events of few orgs)', () => {
+    const m = createMatcher(ps);
+    for (let i = 0; i < 2 * LIST_PROBATION; i++) {
+      const f = m(ev('flipped', { org_id: `org_${i}`, to: 'active' }));
+      expect(f).toEqual([{ pattern: 0, roles: ROLE_FOLLOW_UP, groupKey: JSON.stringify([`org_${i}`]), group: { org_id: `org_${i}` } }]);
+    }
+    const p1 = m(ev('paid', { org_id: 'org_1' }));
+    for (let i = 0; i < 2 * LIST_PROBATION; i++) m(ev('paid', { org_id: `org_${i % 3}` }));
+    expect(m(ev('paid', { org_id: 'org_1' }))).toBe(p1);
+    expect(m(ev('flipped', { org_id: 'org_1', to: 'inactive' }))).toEqual([]);
   });
 });

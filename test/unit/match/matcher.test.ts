@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePatterns } from '../../../src/config/load-patterns.js';
-import { createMatcher, groupValue, LIST_PROBATION } from '../../../src/match/matcher.js';
+import fc from 'fast-check';
+import { createMatcher, groupValue, LIST_PROBATION, singleGroupKey } from '../../../src/match/matcher.js';
 import { neededEventNames, neededFields } from '../../../src/match/needed.js';
 import { compilePredicate, toNumber } from '../../../src/match/predicate.js';
 import type { LogEvent } from '../../../src/model/event.js';
@@ -131,6 +132,13 @@ describe('createMatcher', () => {
 
   it('an empty pattern list matches nothing', () => {
     expect(createMatcher([])(ev('x'))).toEqual([]);
+  });
+});
+
+describe('singleGroupKey', () => {
+  it('equals JSON.stringify([v]) for any string (escapes, control characters, lone surrogates)', () => {
+    for (const v of ['', 'org_1', 'a"b', 'a\\b', 'tab\there', '\u0000', '\u001f', '\u007f', 'é', '\ud800', '😀', '/v1/x?y=1']) expect(singleGroupKey(v)).toBe(JSON.stringify([v]));
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' }), fc.string()), (v) => singleGroupKey(v) === JSON.stringify([v])), { numRuns: 2000 });
   });
 });
 

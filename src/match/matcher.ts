@@ -216,7 +216,8 @@ interface Outcome {
   misses: number;
   /**
    * True once `lists` missed most lookups of a window: lists are then built per event for the
-   * rest of the matcher's life (a later run of repeats costs ~0.1 µs more per event than a hit).
+   * rest of the matcher's life (a later run of repeats then pays a key, a frozen group record and
+   * the list per event instead of one Map hit).
    */
   uncached: boolean;
 }

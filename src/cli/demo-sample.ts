@@ -18,6 +18,7 @@ export const DEMO_INCIDENTS = [
   { pattern: 'export-webhook-failed-by-org', group: { org_id: 'org_globex' }, at: '02:30', what: 'the same outage, seen per organisation' },
   { pattern: 'stripe-webhook-errors', group: {}, at: '03:00', what: '5 handler errors in 3 minutes after a bad deploy' },
   { pattern: 'job-heartbeat-missing', group: {}, at: '03:10', what: 'the job loop hangs for 15 minutes' },
+  { pattern: 'billing-status-not-activated', group: { org_id: 'org_umbrella' }, at: '02:40', what: 'a paid subscription whose billing status stays inactive for 18 minutes' },
   // After its one-hour learning period, every first block of a host is news (new_value).
   { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h2.partners.example' }, at: '01:34', what: 'first block of a new partner host' },
   { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'hooks.initech.example' }, at: '02:10', what: 'first block of a new customer host' },
@@ -34,6 +35,7 @@ export const DEMO_NEAR_MISSES = [
   { pattern: 'stripe-webhook-errors', at: '01:05', what: '2 handler errors in 5 minutes (limit 3)' },
   { pattern: 'job-heartbeat-missing', at: '00:55', what: 'an 8-minute heartbeat gap during a deploy (limit 10 minutes)' },
   { pattern: 'export-webhook-failed-by-host', at: '01:30', what: '3 failures to one host (limit 5)' },
+  { pattern: 'billing-status-not-activated', at: '01:40', what: 'a paid subscription whose status flips after 4 minutes (limit 5)' },
 ] as const;
 
 /** mulberry32: small, fast, deterministic. */
@@ -146,6 +148,20 @@ export function generateDemoSample(opts: { seed?: number; rate?: number } = {}):
   for (let i = 0; i < 5; i++) push(at('03:00') + i * 40_000, { level: 'error', event: 'stripe_webhook_error', logger: 'app.billing.webhooks', stripe_event_type: 'invoice.payment_failed', error: 'IntegrityError: duplicate key', request_id: rid() });
   // Normal billing traffic.
   for (let t = DEMO_START + 7 * MIN; t < end; t += 11 * MIN) push(t, { level: 'info', event: 'stripe_webhook_received', logger: 'app.billing.webhooks', stripe_event_type: 'invoice.paid', request_id: rid() });
+  // Paid subscriptions: the org's billing status flips away from inactive a few seconds later.
+  const paid = (t: number, org: string, type: string): void => push(t, { level: 'info', event: 'stripe_webhook_processed', logger: 'app.billing.webhooks', stripe_event_type: type, org_id: org, request_id: rid() });
+  const flip = (t: number, org: string, to: string): void => push(t, { level: 'info', event: 'organization_billing_status_changed', logger: 'app.billing', org_id: org, from: 'inactive', to, request_id: rid() });
+  const billRand = prng(7); // its own stream: the draws above stay as they were
+  for (let i = 0, t = DEMO_START + 4 * MIN; t < end; i++, t += 9 * MIN) {
+    paid(t, `org_b${i}`, i % 2 === 0 ? 'customer.subscription.created' : 'invoice.paid');
+    flip(t + 2000 + Math.floor(billRand() * 7000), `org_b${i}`, i % 3 === 0 ? 'trialing' : 'active');
+  }
+  // Near-miss: the flip comes 4 minutes after the payment (limit 5).
+  paid(at('01:40'), 'org_stark', 'customer.subscription.created');
+  flip(at('01:44'), 'org_stark', 'active');
+  // Incident: the status update fails after the webhook is acknowledged; support flips it by hand 18 minutes later.
+  paid(at('02:40'), 'org_umbrella', 'customer.subscription.created');
+  flip(at('02:58'), 'org_umbrella', 'active');
 
   lines.sort((a, b) => a.t - b.t);
   // Concurrent workers interleave: swap ~1% of neighbours that are < 2 s apart.

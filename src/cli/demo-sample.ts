@@ -19,6 +19,9 @@ export const DEMO_INCIDENTS = [
   { pattern: 'stripe-webhook-errors', group: {}, at: '03:00', what: '5 handler errors in 3 minutes after a bad deploy' },
   { pattern: 'job-heartbeat-missing', group: {}, at: '03:10', what: 'the job loop hangs for 15 minutes' },
   { pattern: 'billing-status-not-activated', group: { org_id: 'org_umbrella' }, at: '02:40', what: 'a paid subscription whose billing status stays inactive for 18 minutes' },
+  { pattern: 'export-webhook-failures-many-orgs', group: {}, at: '00:15', what: 'export webhooks of 12 different orgs fail within 6 minutes (egress outage)' },
+  { pattern: 'readyz-unhealthy', group: {}, at: '03:30', what: '/readyz unhealthy on 3 consecutive probes' },
+  { pattern: 'email-job-consecutive-failures', group: { job: 'booking_reminder' }, at: '03:37', what: 'the booking reminder job fails 3 runs in a row' },
   // After its one-hour learning period, every first block of a host is news (new_value).
   { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h2.partners.example' }, at: '01:34', what: 'first block of a new partner host' },
   { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'hooks.initech.example' }, at: '02:10', what: 'first block of a new customer host' },
@@ -36,6 +39,9 @@ export const DEMO_NEAR_MISSES = [
   { pattern: 'job-heartbeat-missing', at: '00:55', what: 'an 8-minute heartbeat gap during a deploy (limit 10 minutes)' },
   { pattern: 'export-webhook-failed-by-host', at: '01:30', what: '3 failures to one host (limit 5)' },
   { pattern: 'billing-status-not-activated', at: '01:40', what: 'a paid subscription whose status flips after 4 minutes (limit 5)' },
+  { pattern: 'export-webhook-failures-many-orgs', at: '01:00', what: 'failures of 6 different orgs within 10 minutes (limit 10)' },
+  { pattern: 'readyz-unhealthy', at: '00:50', what: 'one unhealthy /readyz probe between healthy ones (limit 2 in a row)' },
+  { pattern: 'email-job-consecutive-failures', at: '01:12', what: 'the invoice reminder job fails twice, then succeeds (limit 3 in a row)' },
 ] as const;
 
 /** mulberry32: small, fast, deterministic. */
@@ -135,6 +141,10 @@ export function generateDemoSample(opts: { seed?: number; rate?: number } = {}):
   // Scattered single blocks across the afternoon (different hosts): never 3 per host.
   for (let i = 0; i < 6; i++) webhook(DEMO_START + (20 + i * 37) * MIN, 'export_webhook_blocked', `h${i}.partners.example`, `org_p${i}`, { reason: 'host_not_allowed' });
 
+  // Incident: an egress outage, one failure for each of 12 orgs (each to its own host) in 6 minutes.
+  for (let i = 0; i < 12; i++) webhook(at('00:15') + i * 30_000, 'export_webhook_failed', `hooks.c${i}.example`, `org_c${i}`, { status_code: 504, attempt: 1 });
+  // Near-miss: 6 different orgs within 10 minutes.
+  for (let i = 0; i < 6; i++) webhook(at('01:00') + i * 100_000, 'export_webhook_failed', `hooks.d${i}.example`, `org_d${i}`, { status_code: 500, attempt: 1 });
   // Near-miss: 3 failures to one host at 01:30.
   for (let i = 0; i < 3; i++) webhook(at('01:30') + i * 90_000, 'export_webhook_failed', 'api.hooli.example', 'org_hooli', { status_code: 500, attempt: i + 1 });
   // Incident: 12 minutes of 502s from one customer endpoint, ~1 failure a minute from each of 2 messages.
@@ -155,6 +165,20 @@ export function generateDemoSample(opts: { seed?: number; rate?: number } = {}):
   for (let i = 0, t = DEMO_START + 4 * MIN; t < end; i++, t += 9 * MIN) {
     paid(t, `org_b${i}`, i % 2 === 0 ? 'customer.subscription.created' : 'invoice.paid');
     flip(t + 2000 + Math.floor(billRand() * 7000), `org_b${i}`, i % 3 === 0 ? 'trialing' : 'active');
+  }
+  // Kubernetes /readyz probes every 10 s, as logged by the handler.
+  const unhealthy = new Set([at('00:50'), at('03:30'), at('03:30') + 10_000, at('03:30') + 20_000]);
+  for (let t = DEMO_START + 5_000; t < end; t += 10_000) {
+    const down = unhealthy.has(t - 5_000);
+    push(t, { level: down ? 'warning' : 'info', event: 'readyz_probe', logger: 'app.http', status: down ? 'unhealthy' : 'ok', jobs_ok: true, db_ms: Math.round(2 + billRand() * 20) });
+  }
+  // Email jobs: each job runs every 5 minutes.
+  const jobErrors = new Set([`invoice_reminder ${at('01:10')}`, `invoice_reminder ${at('01:15')}`, `booking_reminder ${at('03:35')}`, `booking_reminder ${at('03:40')}`, `booking_reminder ${at('03:45')}`]);
+  for (let t = DEMO_START + 2 * MIN; t < end; t += 5 * MIN) {
+    for (const job of ['invoice_reminder', 'booking_reminder']) {
+      const failed = jobErrors.has(`${job} ${t - 2 * MIN}`);
+      push(t + (job === 'booking_reminder' ? 30_000 : 0), { level: failed ? 'error' : 'info', event: 'email_job', logger: 'app.jobs.email', job, status: failed ? 'error' : 'ok', attempt: 1, request_id: rid() });
+    }
   }
   // Near-miss: the flip comes 4 minutes after the payment (limit 5).
   paid(at('01:40'), 'org_stark', 'customer.subscription.created');

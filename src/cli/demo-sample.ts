@@ -21,6 +21,7 @@ export const DEMO_INCIDENTS = [
   { pattern: 'billing-status-not-activated', group: { org_id: 'org_umbrella' }, at: '02:40', what: 'a paid subscription whose billing status stays inactive for 18 minutes' },
   { pattern: 'export-webhook-failures-many-orgs', group: {}, at: '00:15', what: 'export webhooks of 12 different orgs fail within 6 minutes (egress outage)' },
   { pattern: 'readyz-unhealthy', group: {}, at: '03:30', what: '/readyz unhealthy on 3 consecutive probes' },
+  { pattern: 'probe-latency-p95', group: { route: '/readyz' }, at: '00:30', what: '/readyz takes 0.6-0.9 s for 6 minutes (DB pool saturated; warning level)' },
   { pattern: 'email-job-consecutive-failures', group: { job: 'booking_reminder' }, at: '03:37', what: 'the booking reminder job fails 3 runs in a row' },
   // After its one-hour learning period, every first block of a host is news (new_value).
   { pattern: 'export-webhook-new-blocked-host', group: { destination_host: 'h2.partners.example' }, at: '01:34', what: 'first block of a new partner host' },
@@ -40,6 +41,7 @@ export const DEMO_NEAR_MISSES = [
   { pattern: 'export-webhook-failed-by-host', at: '01:30', what: '3 failures to one host (limit 5)' },
   { pattern: 'billing-status-not-activated', at: '01:40', what: 'a paid subscription whose status flips after 4 minutes (limit 5)' },
   { pattern: 'export-webhook-failures-many-orgs', at: '01:00', what: 'failures of 6 different orgs within 10 minutes (limit 10)' },
+  { pattern: 'probe-latency-p95', at: '02:00', what: '6 slow /readyz requests, ~3% of the 5-minute window (p95 stays low)' },
   { pattern: 'readyz-unhealthy', at: '00:50', what: 'one unhealthy /readyz probe between healthy ones (limit 2 in a row)' },
   { pattern: 'email-job-consecutive-failures', at: '01:12', what: 'the invoice reminder job fails twice, then succeeds (limit 3 in a row)' },
 ] as const;
@@ -99,6 +101,7 @@ export function generateDemoSample(opts: { seed?: number; rate?: number } = {}):
 
   // Background HTTP traffic with a 0.1% base 5xx rate.
   const meanGap = 1000 / rate;
+  let slowBlip = 0;
   for (let t = DEMO_START; t < end; t += -Math.log(1 - rand()) * meanGap) {
     let pick = rand() * TOTAL_WEIGHT;
     let r = ROUTES[0]!;
@@ -114,7 +117,11 @@ export function generateDemoSample(opts: { seed?: number; rate?: number } = {}):
     if (r.route === '/v1/orders/{id}' && t >= at('01:50') && t < at('01:58') && rand() < 0.09) status = 503;
     // Near-miss: 00:20-00:30, 1.5% 503s on bookings.
     if (r.route === '/v1/bookings' && t >= at('00:20') && t < at('00:30') && rand() < 0.015) status = 503;
-    const duration = Math.round(r.route === '/healthz' ? 1 + rand() * 3 : 8 + rand() * 60 + (status >= 500 ? 400 : 0));
+    let duration = Math.round(r.route === '/healthz' ? 1 + rand() * 3 : 8 + rand() * 60 + (status >= 500 ? 400 : 0));
+    // Incident: 00:30-00:36 the DB pool is saturated and /readyz takes 0.6-0.9 s; near-miss: the
+    // first 6 /readyz requests from 02:00 are as slow (~3% of a 5-minute window's ~180). No extra
+    // draws: the rest of the sample stays as it was.
+    if (r.route === '/readyz' && ((t >= at('00:30') && t < at('00:36')) || (t >= at('02:00') && slowBlip++ < 6))) duration = 600 + ((duration * 7) % 300);
     push(t, { level: status >= 500 ? 'error' : 'info', event: 'http_request', logger: 'app.http', method: r.method, path: r.path(rand), route: r.route, status, duration_ms: duration, request_id: rid() });
   }
   // Near-miss: a quiet admin route with 3 errors out of ~50 requests (below min_total).

@@ -21,6 +21,7 @@ export const DEMO_INCIDENTS = [
   { pattern: 'billing-status-not-activated', group: { org_id: 'org_umbrella' }, at: '02:40', what: 'a paid subscription whose billing status stays inactive for 18 minutes' },
   { pattern: 'export-webhook-failures-many-orgs', group: {}, at: '00:15', what: 'export webhooks of 12 different orgs fail within 6 minutes (egress outage)' },
   { pattern: 'readyz-unhealthy', group: {}, at: '03:30', what: '/readyz unhealthy on 3 consecutive probes' },
+  { pattern: 'http-429-spike', group: {}, at: '02:15', what: 'a client retrying too fast: 72 rate-limited requests in 6 minutes' },
   { pattern: 'probe-latency-p95', group: { route: '/readyz' }, at: '00:30', what: '/readyz takes 0.6-0.9 s for 6 minutes (DB pool saturated; warning level)' },
   { pattern: 'email-job-consecutive-failures', group: { job: 'booking_reminder' }, at: '03:37', what: 'the booking reminder job fails 3 runs in a row' },
   // After its one-hour learning period, every first block of a host is news (new_value).
@@ -41,6 +42,7 @@ export const DEMO_NEAR_MISSES = [
   { pattern: 'export-webhook-failed-by-host', at: '01:30', what: '3 failures to one host (limit 5)' },
   { pattern: 'billing-status-not-activated', at: '01:40', what: 'a paid subscription whose status flips after 4 minutes (limit 5)' },
   { pattern: 'export-webhook-failures-many-orgs', at: '01:00', what: 'failures of 6 different orgs within 10 minutes (limit 10)' },
+  { pattern: 'http-429-spike', at: '03:20', what: '20 rate-limited requests in 5 minutes (min_count 30)' },
   { pattern: 'probe-latency-p95', at: '02:00', what: '6 slow /readyz requests, ~3% of the 5-minute window (p95 stays low)' },
   { pattern: 'readyz-unhealthy', at: '00:50', what: 'one unhealthy /readyz probe between healthy ones (limit 2 in a row)' },
   { pattern: 'email-job-consecutive-failures', at: '01:12', what: 'the invoice reminder job fails twice, then succeeds (limit 3 in a row)' },
@@ -124,6 +126,11 @@ export function generateDemoSample(opts: { seed?: number; rate?: number } = {}):
     if (r.route === '/readyz' && ((t >= at('00:30') && t < at('00:36')) || (t >= at('02:00') && slowBlip++ < 6))) duration = 600 + ((duration * 7) % 300);
     push(t, { level: status >= 500 ? 'error' : 'info', event: 'http_request', logger: 'app.http', method: r.method, path: r.path(rand), route: r.route, status, duration_ms: duration, request_id: rid() });
   }
+  // Incident: a client retrying too fast is rate limited 72 times in 6 minutes; near-miss: 20
+  // denials in 5 minutes (below min_count).
+  const denied = (t: number): void => push(t, { level: 'warning', event: 'http_request', logger: 'app.http', method: 'POST', path: '/v1/orders', route: '/v1/orders', status: 429, duration_ms: 2, request_id: rid() });
+  for (let i = 0; i < 72; i++) denied(at('02:15') + i * 5_000);
+  for (let i = 0; i < 20; i++) denied(at('03:20') + i * 15_000);
   // Near-miss: a quiet admin route with 3 errors out of ~50 requests (below min_total).
   for (let i = 0; i < 50; i++) {
     const t = at('03:40') + i * 5000;

@@ -92,14 +92,6 @@ export function bufferRelease(b: EventBuffer, k: number): void {
   } else b.head = k;
 }
 
-/** Removes and returns the events with time < T, sorted (empty array when none). */
-export function bufferTake(b: EventBuffer, T: number): Buffered[] {
-  const end = bufferDueEnd(b, T);
-  const out = b.items.slice(b.head, end);
-  bufferRelease(b, end);
-  return out;
-}
-
 /** The first boundary (multiple of `res`) at which a buffered event becomes due, or Infinity. */
 export function bufferNextDue(b: EventBuffer, res: number): number {
   return b.minT === Infinity ? Infinity : (Math.floor(b.minT / res) + 1) * res;

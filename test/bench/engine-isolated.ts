@@ -22,16 +22,17 @@
  */
 import { execFile, fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
 import { loadPatterns } from '../../src/config/index.js';
 import type { DecodePath } from '../../src/decode/fast.js';
+import type { Pattern } from '../../src/model/pattern.js';
 import type { AlertTransition } from '../../src/model/transition.js';
 import { createDetection } from '../../src/pipeline.js';
-import { CORE_FILES, SLICE_LINES } from './engine.js';
+import type { Detection } from '../../src/pipeline.js';
+import { coreSet, fnv, SLICE_LINES } from './engine.js';
 import { generateBenchData } from './lib/data.js';
+import type { BenchData } from './lib/data.js';
 import { load, median, round, spread, threadSched } from './lib/measure.js';
 import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 
@@ -45,23 +46,25 @@ interface ChildResult {
   digest: string;
 }
 
-function fnv(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
+/** One pass of `d` through a fresh Detection (advance every 1,024 lines, flush at the end). */
+function feed(patterns: readonly Pattern[], path: DecodePath, d: BenchData, onTransitions?: (ts: AlertTransition[]) => void): void {
+  const det = createDetection(patterns, { decodePath: path });
+  for (let i = 0; i < d.count; i++) {
+    det.push(d.buf.subarray(d.starts[i]!, d.ends[i]!));
+    if ((i & 1023) === 1023) onTransitions?.(det.advance());
+  }
+  onTransitions?.(det.flush());
+}
+
+/** Warm-up of a child: one pass over 200k other lines (another seed). */
+function warmUp(patterns: readonly Pattern[], path: DecodePath, lines: number): void {
+  feed(patterns, path, generateBenchData({ lines: Math.min(200_000, lines), seed: 7 }));
 }
 
 /** One child: one pattern set, one decode path. */
 async function child(set: string, lines: number, passes: number, path: DecodePath): Promise<ChildResult> {
   const patterns = await setPatterns(set);
-  const feed = (d: ReturnType<typeof generateBenchData>, onTransitions?: (ts: AlertTransition[]) => void): void => {
-    const det = createDetection(patterns, { decodePath: path });
-    for (let i = 0; i < d.count; i++) {
-      det.push(d.buf.subarray(d.starts[i]!, d.ends[i]!));
-      if ((i & 1023) === 1023) onTransitions?.(det.advance());
-    }
-    onTransitions?.(det.flush());
-  };
-  feed(generateBenchData({ lines: Math.min(200_000, lines), seed: 7 }));
+  warmUp(patterns, path, lines);
   const data = generateBenchData({ lines });
   const cpu: number[] = [];
   let h = 2166136261;
@@ -70,7 +73,7 @@ async function child(set: string, lines: number, passes: number, path: DecodePat
     let ph = 2166136261;
     let pt = 0;
     const s0 = threadSched().cpuNs;
-    feed(data, (ts) => {
+    feed(patterns, path, data, (ts) => {
       if (ts.length === 0) return;
       pt += ts.length;
       ph = fnv(ph, JSON.stringify(ts));
@@ -83,10 +86,9 @@ async function child(set: string, lines: number, passes: number, path: DecodePat
 }
 
 /** The patterns of a set (`core`: CORE_FILES; `all`: every bundled file). */
-async function setPatterns(set: string) {
+async function setPatterns(set: string): Promise<Pattern[]> {
   const all = await loadPatterns('patterns');
-  const coreIds = new Set(CORE_FILES.flatMap((f) => (parse(readFileSync(`patterns/${f}`, 'utf8')) as { id: string }[]).map((p) => p.id)));
-  return set === 'core' ? all.filter((p) => coreIds.has(p.id)) : all;
+  return set === 'core' ? coreSet(all) : all;
 }
 
 /** Lockstep protocol (parent -> child over the IPC channel). */
@@ -95,16 +97,10 @@ type LockstepCommand = { op: 'start' } | { op: 'slice'; from: number; to: number
 /** Lockstep child: waits for commands; answers every command with one message. */
 async function lockstepChild(set: string, lines: number, path: DecodePath): Promise<void> {
   const patterns = await setPatterns(set);
-  // Warm-up on other lines (same seed as the sequential mode), then the measured input.
-  const warm = generateBenchData({ lines: Math.min(200_000, lines), seed: 7 });
-  const wd = createDetection(patterns, { decodePath: path });
-  for (let i = 0; i < warm.count; i++) {
-    wd.push(warm.buf.subarray(warm.starts[i]!, warm.ends[i]!));
-    if ((i & 1023) === 1023) wd.advance();
-  }
-  wd.flush();
+  warmUp(patterns, path, lines);
   const d = generateBenchData({ lines });
-  let det = createDetection(patterns, { decodePath: path });
+  // Created by each `start`: one pass = one fresh Detection.
+  let det: Detection | undefined;
   let h = 2166136261;
   let transitions = 0;
   const take = (ts: AlertTransition[]): void => {
@@ -119,6 +115,7 @@ async function lockstepChild(set: string, lines: number, path: DecodePath): Prom
       transitions = 0;
       process.send!({ ok: true, count: d.count });
     } else if (c.op === 'slice') {
+      if (det === undefined) throw new Error('lockstep: slice before start');
       const s0 = threadSched().cpuNs;
       for (let i = c.from; i < c.to; i++) {
         det.push(d.buf.subarray(d.starts[i]!, d.ends[i]!));
@@ -126,6 +123,7 @@ async function lockstepChild(set: string, lines: number, path: DecodePath): Prom
       }
       process.send!({ cpuNs: threadSched().cpuNs - s0 });
     } else if (c.op === 'end') {
+      if (det === undefined) throw new Error('lockstep: end before start');
       const s0 = threadSched().cpuNs;
       take(det.flush());
       process.send!({ cpuNs: threadSched().cpuNs - s0, digest: h.toString(16), transitions });

@@ -35,6 +35,12 @@ import type { Scenario, ScenarioArgs } from './lib/scenario.js';
 
 export const CORE_FILES = ['webhooks.yaml', 'http.yaml', 'jobs.yaml'];
 
+/** The core set: the patterns of `all` defined in CORE_FILES. */
+export function coreSet(all: readonly Pattern[]): Pattern[] {
+  const coreIds = new Set(CORE_FILES.flatMap((f) => (parse(readFileSync(`patterns/${f}`, 'utf8')) as { id: string }[]).map((p) => p.id)));
+  return all.filter((p) => coreIds.has(p.id));
+}
+
 interface RunValue {
   transitions: number;
   digest: string;
@@ -42,7 +48,8 @@ interface RunValue {
   decodeErrors: number;
 }
 
-function fnv(h: number, s: string): number {
+/** FNV-1a over the transitions' JSON: the digest every configuration must agree on. */
+export function fnv(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
@@ -193,8 +200,7 @@ export const engineScenario: Scenario = {
     const only = args.only?.filter((x) => x !== 'nostages');
     const paths = DECODE_PATHS.filter((p) => only === undefined || only.length === 0 || only.includes(p));
     const all = await loadPatterns('patterns');
-    const coreIds = new Set(CORE_FILES.flatMap((f) => (parse(readFileSync(`patterns/${f}`, 'utf8')) as { id: string }[]).map((p) => p.id)));
-    const sets: Record<string, Pattern[]> = { core: all.filter((p) => coreIds.has(p.id)), all };
+    const sets: Record<string, Pattern[]> = { core: coreSet(all), all };
     const g0 = Date.now();
     const data = generateBenchData({ lines });
     const genMs = Date.now() - g0;
